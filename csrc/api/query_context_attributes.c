@@ -1,0 +1,129 @@
+/*
+ * QueryContextAttributesA/W. The attributes every package has (SIZES,
+ * FLAGS, NAMES, LIFESPAN, PACKAGE_INFO, NEGOTIATION_INFO, SESSION_KEY) are
+ * answered here from the context; the package's query hook answers the
+ * rest (and may override these). Strings and keys are FreeContextBuffer
+ * blocks, as on Windows.
+ */
+#include <string.h>
+
+#include "api.h"
+
+static char *dup_ctxbuf(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = sspx_ctxbuf_alloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static SEC_WCHAR *dup_ctxbuf_w(const char *s)
+{
+    size_t n = sspx_api_utf8_wlen(s);
+    SEC_WCHAR *d = n ? sspx_ctxbuf_alloc(n * sizeof(SEC_WCHAR)) : NULL;
+    if (d)
+        sspx_api_utf8_to_wstr(s, d, n);
+    return d;
+}
+
+static sspx_status query(sspx_ctx *ctx, ULONG attr, void *buf, bool wide)
+{
+    const sspx_package *pkg = ctx->pkg;
+    bool done = ctx->phase == SSPX_PHASE_DONE;
+    switch (attr) {
+    case SECPKG_ATTR_SIZES: {
+        SecPkgContext_Sizes *s = buf;
+        s->cbMaxToken = pkg->max_token;
+        s->cbMaxSignature = pkg->max_signature;
+        s->cbBlockSize = pkg->block_size;
+        s->cbSecurityTrailer = pkg->security_trailer;
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_FLAGS:
+        ((SecPkgContext_Flags *)buf)->Flags = ctx->ret_flags;
+        return SEC_E_OK;
+    case SECPKG_ATTR_NAMES:
+        ENSURE(done && ctx->client_name, SSPX_ERR_CTX_NOT_COMPLETE);
+        if (wide) {
+            SEC_WCHAR *w = dup_ctxbuf_w(ctx->client_name);
+            ENSURE(w, SSPX_ERR_NO_MEMORY);
+            ((SecPkgContext_NamesW *)buf)->sUserName = w;
+        } else {
+            char *a = dup_ctxbuf(ctx->client_name);
+            ENSURE(a, SSPX_ERR_NO_MEMORY);
+            ((SecPkgContext_NamesA *)buf)->sUserName = a;
+        }
+        return SEC_E_OK;
+    case SECPKG_ATTR_LIFESPAN: {
+        SecPkgContext_Lifespan *l = buf;
+        l->tsStart.QuadPart = 0;
+        l->tsExpiry.QuadPart = ctx->expiry;
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_PACKAGE_INFO:
+    case SECPKG_ATTR_NEGOTIATION_INFO: {
+        PSecPkgInfoA info = sspx_pkginfo_alloc(&pkg, 1);
+        ENSURE(info, SSPX_ERR_NO_MEMORY);
+        if (attr == SECPKG_ATTR_PACKAGE_INFO) {
+            ((SecPkgContext_PackageInfoA *)buf)->PackageInfo = info;
+        } else {
+            ((SecPkgContext_NegotiationInfoA *)buf)->PackageInfo = info;
+            ((SecPkgContext_NegotiationInfoA *)buf)->NegotiationState =
+                done ? SECPKG_NEGOTIATION_COMPLETE : SECPKG_NEGOTIATION_IN_PROGRESS;
+        }
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_SESSION_KEY: {
+        const uint8_t *key;
+        size_t len;
+        ENSURE(done, SSPX_ERR_CTX_NOT_COMPLETE);
+        ENSURE(pkg->session_key, SSPX_ERR_UNSUPPORTED_ATTR);
+        GUARD(pkg->session_key(ctx, &key, &len));
+        SecPkgContext_SessionKey *k = buf;
+        k->SessionKey = sspx_ctxbuf_alloc(len);
+        ENSURE(k->SessionKey, SSPX_ERR_NO_MEMORY);
+        memcpy(k->SessionKey, key, len);
+        k->SessionKeyLength = (ULONG)len;
+        return SEC_E_OK;
+    }
+    default:
+        ENSURE(pkg->query, SSPX_ERR_UNSUPPORTED_ATTR);
+        return pkg->query(ctx, attr, buf);
+    }
+}
+
+static SECURITY_STATUS query_entry(PCtxtHandle h, ULONG attr, void *buf, bool wide)
+{
+    sspx_ctx *ctx;
+    sspx_status st;
+    ENSURE(h && buf, SSPX_ERR_NULL_ARG);
+    GUARD(sspx_handle_get(h, SSPX_OBJ_CTX, (void **)&ctx));
+    pthread_mutex_lock(&ctx->lock);
+    st = query(ctx, attr, buf, wide);
+    pthread_mutex_unlock(&ctx->lock);
+    sspx_ctx_unref(ctx);
+    return st;
+}
+
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext,
+                                                          ULONG ulAttribute, void *pBuffer)
+{
+    return query_entry(phContext, ulAttribute, pBuffer, false);
+}
+
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributes(PCtxtHandle phContext,
+                                                         ULONG ulAttribute, void *pBuffer)
+{
+    return query_entry(phContext, ulAttribute, pBuffer, false);
+}
+
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext,
+                                                          ULONG ulAttribute, void *pBuffer)
+{
+    /* string-bearing attributes other than NAMES have no W form here yet */
+    if (ulAttribute == SECPKG_ATTR_PACKAGE_INFO || ulAttribute == SECPKG_ATTR_NEGOTIATION_INFO ||
+        ulAttribute == SECPKG_ATTR_NATIVE_NAMES)
+        BAIL(SSPX_ERR_UNSUPPORTED_ATTR);
+    return query_entry(phContext, ulAttribute, pBuffer, true);
+}

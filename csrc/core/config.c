@@ -1,0 +1,201 @@
+/* Credential configuration: key/value options and the lookup callback. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core.h"
+
+static sspx_status set_item(sspx_config *cfg, const char *key, const uint8_t *v, size_t len,
+                            int kind);
+
+sspx_config *sspx_config_new(void)
+{
+    sspx_config *c = sspx_calloc(sizeof(*c));
+    if (c)
+        c->magic = SSPX_CONFIG_MAGIC;
+    return c;
+}
+
+sspx_lookup_ref *sspx_lookup_hold(sspx_lookup_ref *r)
+{
+    if (r)
+        atomic_fetch_add(&r->refs, 1);
+    return r;
+}
+
+void sspx_lookup_drop(sspx_lookup_ref **r)
+{
+    if (!r || !*r)
+        return;
+    if (atomic_fetch_sub(&(*r)->refs, 1) == 1) {
+        if ((*r)->free_fn)
+            (*r)->free_fn((*r)->ud);
+        free(*r);
+    }
+    *r = NULL;
+}
+
+void sspx_config_clear(sspx_config *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        sspx_free_str(&c->items[i].key);
+        sspx_free_wiped(c->items[i].value, c->items[i].len + 1);
+    }
+    free(c->items);
+    c->items = NULL;
+    c->n = 0;
+    sspx_lookup_drop(&c->lookup);
+}
+
+sspx_status sspx_config_copy(const sspx_config *src, sspx_config *dst)
+{
+    dst->magic = SSPX_CONFIG_MAGIC;
+    for (size_t i = 0; i < src->n; i++) {
+        sspx_status st = set_item(dst, src->items[i].key, src->items[i].value, src->items[i].len,
+                                  src->items[i].kind);
+        if (st < 0) {
+            sspx_config_clear(dst);
+            return st;
+        }
+    }
+    dst->lookup = sspx_lookup_hold(src->lookup);
+    return SEC_E_OK;
+}
+
+void sspx_config_free(sspx_config **cfg)
+{
+    if (!cfg || !*cfg)
+        return;
+    sspx_config_clear(*cfg);
+    sspx_free_wiped(*cfg, sizeof(**cfg));
+    *cfg = NULL;
+}
+
+static sspx_status set_item(sspx_config *cfg, const char *key, const uint8_t *v, size_t len,
+                            int kind)
+{
+    sspx_cfg_item *it = NULL;
+    uint8_t *copy;
+    ENSURE(cfg && cfg->magic == SSPX_CONFIG_MAGIC && key && (v || len == 0), SSPX_ERR_NULL_ARG);
+    copy = malloc(len + 1);
+    ENSURE(copy, SSPX_ERR_NO_MEMORY);
+    if (len)
+        memcpy(copy, v, len);
+    copy[len] = 0;
+    for (size_t i = 0; i < cfg->n; i++)
+        if (strcmp(cfg->items[i].key, key) == 0)
+            it = &cfg->items[i];
+    if (!it) {
+        sspx_cfg_item *n = realloc(cfg->items, (cfg->n + 1) * sizeof(*n));
+        char *k = sspx_strdup(key);
+        if (n)
+            cfg->items = n;
+        if (!n || !k) {
+            free(k);
+            sspx_free_wiped(copy, len + 1);
+            BAIL(SSPX_ERR_NO_MEMORY);
+        }
+        it = &cfg->items[cfg->n++];
+        it->key = k;
+    } else {
+        sspx_free_wiped(it->value, it->len + 1);
+    }
+    it->value = copy;
+    it->len = len;
+    it->kind = kind;
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS sspx_config_set(sspx_config *cfg, const char *key, const char *value)
+{
+    ENSURE(value, SSPX_ERR_NULL_ARG);
+    return set_item(cfg, key, (const uint8_t *)value, strlen(value), SSPX_CFG_STR);
+}
+
+SECURITY_STATUS sspx_config_set_bytes(sspx_config *cfg, const char *key, const uint8_t *value,
+                                      size_t len)
+{
+    return set_item(cfg, key, value, len, SSPX_CFG_BYTES);
+}
+
+SECURITY_STATUS sspx_config_set_lookup(sspx_config *cfg, sspx_lookup_fn fn, void *user_data,
+                                       void (*free_fn)(void *))
+{
+    sspx_lookup_ref *r = NULL;
+    ENSURE(cfg && cfg->magic == SSPX_CONFIG_MAGIC, SSPX_ERR_NULL_ARG);
+    if (fn) {
+        r = calloc(1, sizeof(*r));
+        ENSURE(r, SSPX_ERR_NO_MEMORY);
+        atomic_init(&r->refs, 1);
+        r->fn = fn;
+        r->ud = user_data;
+        r->free_fn = free_fn;
+    }
+    sspx_lookup_drop(&cfg->lookup);
+    cfg->lookup = r;
+    return SEC_E_OK;
+}
+
+const sspx_cfg_item *sspx_config_get(const sspx_config *cfg, const char *key)
+{
+    if (!cfg)
+        return NULL;
+    for (size_t i = 0; i < cfg->n; i++)
+        if (strcmp(cfg->items[i].key, key) == 0)
+            return &cfg->items[i];
+    return NULL;
+}
+
+const char *sspx_config_str(const sspx_config *cfg, const char *key)
+{
+    const sspx_cfg_item *it = sspx_config_get(cfg, key);
+    return it ? (const char *)it->value : NULL;
+}
+
+sspx_status sspx_config_check_keys(const sspx_config *cfg, const char *const *known)
+{
+    if (!cfg)
+        return SEC_E_OK;
+    for (size_t i = 0; i < cfg->n; i++) {
+        int ok = 0;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, cfg->items[i].key) == 0;
+        ENSURE(ok, SSPX_ERR_UNKNOWN_OPTION);
+    }
+    return SEC_E_OK;
+}
+
+sspx_status sspx_config_bool(const sspx_config *cfg, const char *key, bool dflt, bool *out)
+{
+    const char *v = sspx_config_str(cfg, key);
+    *out = dflt;
+    if (!v)
+        return SEC_E_OK;
+    if (!strcasecmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+        !strcasecmp(v, "on"))
+        *out = true;
+    else if (!strcasecmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+             !strcasecmp(v, "off"))
+        *out = false;
+    else
+        BAIL(SSPX_ERR_BAD_OPTION_VALUE);
+    return SEC_E_OK;
+}
+
+sspx_status sspx_config_uint(const sspx_config *cfg, const char *key, uint32_t dflt,
+                             uint32_t max, uint32_t *out)
+{
+    const char *v = sspx_config_str(cfg, key);
+    char *end;
+    unsigned long n;
+    *out = dflt;
+    if (!v)
+        return SEC_E_OK;
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    ENSURE(*v >= '0' && *v <= '9' && *end == 0 && errno == 0 && n <= max,
+           SSPX_ERR_BAD_OPTION_VALUE);
+    *out = (uint32_t)n;
+    return SEC_E_OK;
+}

@@ -1,0 +1,9 @@
+/* The package tables the registry lists. */
+#ifndef SSPX_PACKAGES_H
+#define SSPX_PACKAGES_H
+
+#include "core/core.h"
+
+extern SSPX_INTERNAL const sspx_package sspx_ntlm_package;
+
+#endif
