@@ -7,9 +7,11 @@ SSPX_API SECURITY_STATUS SEC_ENTRY CompleteAuthToken(PCtxtHandle phContext, PSec
 {
     sspx_ctx *ctx;
     sspx_status st = SEC_E_OK;
-    ENSURE(phContext && pToken, SSPX_ERR_NULL_ARG);
-    GUARD(sspx_desc_check(pToken));
     GUARD(sspx_handle_get(phContext, SSPX_OBJ_CTX, (void **)&ctx));
+    if ((st = sspx_desc_check(pToken)) < 0) {
+        sspx_ctx_unref(ctx);
+        return st;
+    }
     pthread_mutex_lock(&ctx->lock);
     if (ctx->phase == SSPX_PHASE_FAILED)
         st = SSPX_ERROR(SSPX_ERR_CTX_FAILED);

@@ -12,8 +12,11 @@ static SECURITY_STATUS dispatch(PCtxtHandle h, enum msg_op op, ULONG qop, PSecBu
     sspx_status st;
     if (pfqop)
         *pfqop = 0;
-    ENSURE(h && m, SSPX_ERR_NULL_ARG);
-    GUARD(sspx_handle_get(h, SSPX_OBJ_CTX, (void **)&ctx));
+    GUARD(sspx_handle_get(h, SSPX_OBJ_CTX, (void **)&ctx)); /* NULL h: invalid handle */
+    if (!m) {
+        sspx_ctx_unref(ctx);
+        BAIL(SSPX_ERR_NULL_ARG);
+    }
     sspx_status (*fn)(sspx_ctx *, sspx_msg *) = op == OP_SIGN      ? ctx->pkg->make_signature
                                                 : op == OP_VERIFY  ? ctx->pkg->verify_signature
                                                 : op == OP_ENCRYPT ? ctx->pkg->encrypt

@@ -97,8 +97,11 @@ static SECURITY_STATUS query_entry(PCtxtHandle h, ULONG attr, void *buf, bool wi
 {
     sspx_ctx *ctx;
     sspx_status st;
-    ENSURE(h && buf, SSPX_ERR_NULL_ARG);
     GUARD(sspx_handle_get(h, SSPX_OBJ_CTX, (void **)&ctx));
+    if (!buf) {
+        sspx_ctx_unref(ctx);
+        BAIL(SSPX_ERR_NULL_ARG);
+    }
     pthread_mutex_lock(&ctx->lock);
     st = query(ctx, attr, buf, wide);
     pthread_mutex_unlock(&ctx->lock);

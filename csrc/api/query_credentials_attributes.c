@@ -8,9 +8,10 @@ static SECURITY_STATUS query(PCredHandle h, ULONG attr, void *buf, bool wide)
 {
     sspx_cred *cred;
     sspx_status st;
-    ENSURE(h && buf, SSPX_ERR_NULL_ARG);
     GUARD(sspx_handle_get(h, SSPX_OBJ_CRED, (void **)&cred));
-    if (!cred->pkg->cred_query)
+    if (!buf)
+        st = SSPX_ERROR(SSPX_ERR_NULL_ARG);
+    else if (!cred->pkg->cred_query)
         st = SSPX_ERROR(SSPX_ERR_UNSUPPORTED_ATTR);
     else if (wide && attr == SECPKG_CRED_ATTR_NAMES) {
         SecPkgCredentials_NamesA a;

@@ -5,7 +5,6 @@
 static SECURITY_STATUS unsupported_ctx(PCtxtHandle h)
 {
     sspx_ctx *ctx;
-    ENSURE(h, SSPX_ERR_NULL_ARG);
     GUARD(sspx_handle_get(h, SSPX_OBJ_CTX, (void **)&ctx));
     sspx_ctx_unref(ctx);
     BAIL(SSPX_ERR_UNSUPPORTED);

@@ -119,9 +119,10 @@ typedef struct sspx_user_store {
 /* Load a users file (see docs/USERS.md) into memory. */
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_users_load_file(sspx_user_store *st, const char *path);
 SSPX_INTERNAL void sspx_users_clear(sspx_user_store *st);
-/* Returns SSPX_LOOKUP_*; on FOUND `out` has an NT hash. */
+/* Returns SSPX_LOOKUP_*; on FOUND `out` has an NT hash, and the password
+ * too when `want_password` and the store knows it. */
 SSPX_INTERNAL int sspx_users_lookup(const sspx_user_store *st, const char *user,
-                                    const char *domain, sspx_secret *out);
+                                    const char *domain, bool want_password, sspx_secret *out);
 
 /* ------------------------------------------------------- channel bindings */
 

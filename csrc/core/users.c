@@ -187,7 +187,7 @@ static int domain_matches(const sspx_user_store *st, const char *entry, const ch
 }
 
 int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *domain,
-                      sspx_secret *out)
+                      bool want_password, sspx_secret *out)
 {
     const sspx_user_entry *hit = NULL;
     /* Scan the whole table (no early exit): the time does not depend on
@@ -203,6 +203,9 @@ int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *d
             return SSPX_LOOKUP_NO_USER;
         memcpy(out->nt_hash, hit->secret.nt_hash, 16);
         out->have_nt_hash = 1;
+        if (want_password && hit->secret.password &&
+            !(out->password = sspx_strdup(hit->secret.password)))
+            return SSPX_LOOKUP_UNAVAILABLE;
         return SSPX_LOOKUP_FOUND;
     }
     if (st->lookup) {

@@ -11,11 +11,13 @@
 #include "sspx/sspx.h"
 #include "test.h"
 
-/* Write a users file and return its path (static buffer per call site). */
+/* Write a users file and return its path (never freed: tests are short). */
 static inline const char *t_users_file(const char *content)
 {
-    static char path[64];
+    char *path = malloc(64);
     int fd;
+    if (!path)
+        abort();
     strcpy(path, "/tmp/sspx-users-XXXXXX");
     fd = mkstemp(path);
     if (fd < 0)

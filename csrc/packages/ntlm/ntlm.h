@@ -28,6 +28,7 @@ typedef struct ntlm_cred {
     int cbt_policy;
     uint32_t challenge_max_age; /* seconds */
     bool allow_v1, allow_lm, require_mic, require_128;
+    uint8_t dummy_hash[16]; /* checked against for unknown users (same work, same time) */
     /* client */
     ntlm_wstr user, domain, workstation;
     uint8_t nt_hash[16];

@@ -96,6 +96,7 @@ static sspx_status server_acquire(ntlm_cred *cr, const sspx_config *cfg)
     GUARD(sspx_config_bool(cfg, "require_mic", false, &cr->require_mic));
     GUARD(sspx_config_bool(cfg, "require_128", false, &cr->require_128));
 
+    GUARD(sspx_random(cr->dummy_hash, sizeof(cr->dummy_hash)));
     cr->users.default_domain = sspx_strdup(cr->nb_domain.utf8);
     ENSURE(cr->users.default_domain, SSPX_ERR_NO_MEMORY);
     file = sspx_config_str(cfg, "users_file");

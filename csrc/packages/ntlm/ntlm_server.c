@@ -231,11 +231,11 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in,
         GUARD(ntlm_decode_av(blob.av, blob.av_len, &av));
     }
 
-    r = sspx_users_lookup(&cr->users, c->user, c->domain, &sec);
+    r = sspx_users_lookup(&cr->users, c->user, c->domain, a.nt.len == 0, &sec);
     ENSURE_GOTO(r != SSPX_LOOKUP_UNAVAILABLE, SSPX_ERR_AUTHORITY_UNAVAILABLE);
     found = r == SSPX_LOOKUP_FOUND;
     if (!found) /* same work as for a wrong password */
-        GUARD_GOTO(sspx_random(sec.nt_hash, 16));
+        memcpy(sec.nt_hash, cr->dummy_hash, 16);
 
     if (a.nt.len <= 24) {
         GUARD_GOTO(verify_v1(c, &a, &sec, found, kxkey));
