@@ -18,8 +18,11 @@ SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(PCtxtHandle phConte
     sspx_status st = SEC_E_OK;
     if (Token)
         *Token = NULL;
-    ENSURE(phContext && Token, SSPX_ERR_NULL_ARG);
     GUARD(sspx_handle_get(phContext, SSPX_OBJ_CTX, (void **)&ctx));
+    if (!Token) {
+        sspx_ctx_unref(ctx);
+        BAIL(SSPX_ERR_NULL_ARG);
+    }
     t = calloc(1, sizeof(*t));
     pthread_mutex_lock(&ctx->lock);
     if (!t)

@@ -58,6 +58,7 @@ sspx_status sspx_api_step(const sspx_api_step_args *a)
         a->expiry->QuadPart = 0;
     ENSURE(a->data_rep == SECURITY_NATIVE_DREP || a->data_rep == SECURITY_NETWORK_DREP,
            SSPX_ERR_BAD_DATA_REP);
+    ENSURE(a->cred || a->ctx, SSPX_ERR_NO_HANDLE);
     ENSURE(a->new_ctx || a->ctx, SSPX_ERR_NULL_ARG);
     if (a->input) {
         GUARD(sspx_desc_check(a->input));
