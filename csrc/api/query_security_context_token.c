@@ -24,14 +24,16 @@ SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(PCtxtHandle phConte
         BAIL(SSPX_ERR_NULL_ARG);
     }
     t = calloc(1, sizeof(*t));
+    if (t) {
+        atomic_init(&t->refs, 1);
+        t->kind = SSPX_OBJ_TOKEN;
+    }
     pthread_mutex_lock(&ctx->lock);
     if (!t)
         st = SSPX_ERROR(SSPX_ERR_NO_MEMORY);
     else if (!ctx->server || ctx->phase != SSPX_PHASE_DONE || !ctx->client_name)
         st = SSPX_ERROR(SSPX_ERR_CTX_NOT_COMPLETE);
     else {
-        atomic_init(&t->refs, 1);
-        t->kind = SSPX_OBJ_TOKEN;
         t->name = sspx_strdup(ctx->client_name);
         t->package = ctx->pkg->name;
         if (!t->name)

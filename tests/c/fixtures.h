@@ -28,6 +28,13 @@ static inline const char *t_users_file(const char *content)
     return path;
 }
 
+/* Remove a users file made by t_users_file. */
+static inline void t_users_free(const char *path)
+{
+    unlink(path);
+    free((void *)path);
+}
+
 static inline SECURITY_STATUS t_server_cred(CredHandle *h, const char *users_file, ULONG flags,
                                             ULONG cbt_policy)
 {

@@ -330,6 +330,6 @@ int main(void)
     RUN(statuses);
     RUN(describe);
     RUN(windows_capture);
-    unlink(users);
+    t_users_free(users);
     return t_done();
 }

@@ -172,6 +172,6 @@ int main(void)
     RUN(stale_double_and_kind);
     RUN(stale_cred_first_call);
     RUN(tokens);
-    unlink(users);
+    t_users_free(users);
     return t_done();
 }

@@ -361,6 +361,7 @@ static void native_api(void)
     CHECK_ST(sspx_ctx_wrap(cx, (const uint8_t *)"hello", 5, &w), SEC_E_OK);
     CHECK_ST(sspx_ctx_unwrap(sx, w.data, w.len, &u), SEC_E_OK);
     CHECK(u.len == 5 && memcmp(u.data, "hello", 5) == 0);
+    sspx_buf_free(&u);
     CHECK_ST(sspx_ctx_unwrap(sx, w.data, w.len, &u), SEC_E_MESSAGE_ALTERED); /* replay */
     CHECK_ST(sspx_ctx_sign(sx, (const uint8_t *)"abc", 3, &sig), SEC_E_OK);
     CHECK_ST(sspx_ctx_verify(cx, (const uint8_t *)"abd", 3, sig.data, sig.len),
@@ -403,7 +404,7 @@ static void unicode_names(void)
     t_hs_free(&h);
     FreeCredentialsHandle(&cc);
     FreeCredentialsHandle(&sc);
-    unlink(f);
+    t_users_free(f);
 }
 
 int main(void)
@@ -417,6 +418,6 @@ int main(void)
     RUN(user_sources);
     RUN(native_api);
     RUN(unicode_names);
-    unlink(users);
+    t_users_free(users);
     return t_done();
 }

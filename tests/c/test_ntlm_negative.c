@@ -519,10 +519,10 @@ static void acquisition_failures(void)
     CHECK_ST(t_server_cred(&h, "/nonexistent/users", 0, 0), SEC_E_NO_CREDENTIALS);
     const char *bad = t_users_file("TESTDOM:bob:Passw0rd!\nthis line has no colons\n");
     CHECK_ST(t_server_cred(&h, bad, 0, 0), SEC_E_NO_CREDENTIALS);
-    unlink(bad);
+    t_users_free(bad);
     bad = t_users_file("TESTDOM:bob:{NT}1234\n");
     CHECK_ST(t_server_cred(&h, bad, 0, 0), SEC_E_NO_CREDENTIALS);
-    unlink(bad);
+    t_users_free(bad);
     /* unknown package, bad usage, unknown option, bad option value */
     CHECK_ST(AcquireCredentialsHandleA(NULL, "NoSuchPackage", SECPKG_CRED_INBOUND, NULL, NULL, NULL,
                                        NULL, &h, NULL),
@@ -589,6 +589,6 @@ int main(void)
     RUN(curl_style_oem);
     RUN(lm_and_anonymous);
     RUN(acquisition_failures);
-    unlink(users);
+    t_users_free(users);
     return t_done();
 }

@@ -335,6 +335,6 @@ int main(void)
     RUN(server_ntlmv1_ess);
     RUN(server_ntlmv2);
     RUN(client_ntlmv2);
-    unlink(users);
+    t_users_free(users);
     return t_done();
 }

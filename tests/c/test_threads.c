@@ -147,6 +147,6 @@ int main(void)
     RUN(shared_credentials);
     RUN(one_context_many_threads);
     RUN(delete_while_in_use);
-    unlink(users);
+    t_users_free(users);
     return t_done();
 }
