@@ -3,10 +3,10 @@
 
 #include "api.h"
 
-SSPX_API SECURITY_STATUS SEC_ENTRY AcceptSecurityContext(
-    PCredHandle phCredential, PCtxtHandle phContext, PSecBufferDesc pInput, ULONG fContextReq,
-    ULONG TargetDataRep, PCtxtHandle phNewContext, PSecBufferDesc pOutput, PULONG pfContextAttr,
-    PTimeStamp ptsExpiry)
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcceptSecurityContext(PCredHandle phCredential, PCtxtHandle phContext, PSecBufferDesc pInput,
+                      ULONG fContextReq, ULONG TargetDataRep, PCtxtHandle phNewContext,
+                      PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry)
 {
     sspx_api_step_args a;
     memset(&a, 0, sizeof(a));

@@ -48,10 +48,10 @@ static SECURITY_STATUS acquire(const char *package, ULONG use, void *auth_data,
     return SEC_E_OK;
 }
 
-SSPX_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(
-    LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse, PVOID pvLogonId, PVOID pAuthData,
-    SEC_GET_KEY_FN pGetKeyFn, PVOID pvGetKeyArgument, PCredHandle phCredential,
-    PTimeStamp ptsExpiry)
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcquireCredentialsHandleA(LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse,
+                          PVOID pvLogonId, PVOID pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+                          PVOID pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry)
 {
     (void)pszPrincipal; /* NTLM: the identity comes from pAuthData */
     (void)pvLogonId;
@@ -60,20 +60,19 @@ SSPX_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(
     return acquire(pszPackage, fCredentialUse, pAuthData, phCredential, ptsExpiry);
 }
 
-SSPX_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandle(
-    LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse, PVOID pvLogonId, PVOID pAuthData,
-    SEC_GET_KEY_FN pGetKeyFn, PVOID pvGetKeyArgument, PCredHandle phCredential,
-    PTimeStamp ptsExpiry)
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcquireCredentialsHandle(LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse,
+                         PVOID pvLogonId, PVOID pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+                         PVOID pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry)
 {
-    return AcquireCredentialsHandleA(pszPrincipal, pszPackage, fCredentialUse, pvLogonId,
-                                     pAuthData, pGetKeyFn, pvGetKeyArgument, phCredential,
-                                     ptsExpiry);
+    return AcquireCredentialsHandleA(pszPrincipal, pszPackage, fCredentialUse, pvLogonId, pAuthData,
+                                     pGetKeyFn, pvGetKeyArgument, phCredential, ptsExpiry);
 }
 
-SSPX_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleW(
-    LPWSTR pszPrincipal, LPWSTR pszPackage, ULONG fCredentialUse, PVOID pvLogonId,
-    PVOID pAuthData, SEC_GET_KEY_FN pGetKeyFn, PVOID pvGetKeyArgument,
-    PCredHandle phCredential, PTimeStamp ptsExpiry)
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcquireCredentialsHandleW(LPWSTR pszPrincipal, LPWSTR pszPackage, ULONG fCredentialUse,
+                          PVOID pvLogonId, PVOID pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+                          PVOID pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry)
 {
     char pkg[64];
     (void)pszPrincipal;

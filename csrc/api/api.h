@@ -5,8 +5,7 @@
 #include "core/core.h"
 
 /* NUL-terminated UTF-16 (SEC_WCHAR) <-> UTF-8 */
-SSPX_INTERNAL SSPX_WUR sspx_status sspx_api_wstr_to_utf8(const SEC_WCHAR *w, char *out,
-                                                          size_t cap);
+SSPX_INTERNAL SSPX_WUR sspx_status sspx_api_wstr_to_utf8(const SEC_WCHAR *w, char *out, size_t cap);
 /* Size in SEC_WCHARs (with the NUL) of the UTF-16 form of `s`, or 0 if invalid. */
 SSPX_INTERNAL size_t sspx_api_utf8_wlen(const char *s);
 SSPX_INTERNAL void sspx_api_utf8_to_wstr(const char *s, SEC_WCHAR *out, size_t cap);

@@ -55,6 +55,15 @@ static SecurityFunctionTableW table_w = {
     .SetContextAttributesW = SetContextAttributesW,
 };
 
-SSPX_API PSecurityFunctionTableA SEC_ENTRY InitSecurityInterfaceA(void) { return &table_a; }
-SSPX_API PSecurityFunctionTableA SEC_ENTRY InitSecurityInterface(void) { return &table_a; }
-SSPX_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void) { return &table_w; }
+SSPX_API PSecurityFunctionTableA SEC_ENTRY InitSecurityInterfaceA(void)
+{
+    return &table_a;
+}
+SSPX_API PSecurityFunctionTableA SEC_ENTRY InitSecurityInterface(void)
+{
+    return &table_a;
+}
+SSPX_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void)
+{
+    return &table_w;
+}

@@ -4,8 +4,8 @@
 #include "api.h"
 
 static SECURITY_STATUS init(PCredHandle cred, PCtxtHandle ctx, const char *target, ULONG req,
-                            ULONG rep, PSecBufferDesc in, PCtxtHandle new_ctx,
-                            PSecBufferDesc out, PULONG attrs, PTimeStamp expiry)
+                            ULONG rep, PSecBufferDesc in, PCtxtHandle new_ctx, PSecBufferDesc out,
+                            PULONG attrs, PTimeStamp expiry)
 {
     sspx_api_step_args a;
     memset(&a, 0, sizeof(a));
@@ -54,6 +54,6 @@ SSPX_API SECURITY_STATUS SEC_ENTRY InitializeSecurityContextW(
     (void)Reserved2;
     if (pszTargetName)
         GUARD(sspx_api_wstr_to_utf8(pszTargetName, target, sizeof(target)));
-    return init(phCredential, phContext, pszTargetName ? target : NULL, fContextReq,
-                TargetDataRep, pInput, phNewContext, pOutput, pfContextAttr, ptsExpiry);
+    return init(phCredential, phContext, pszTargetName ? target : NULL, fContextReq, TargetDataRep,
+                pInput, phNewContext, pOutput, pfContextAttr, ptsExpiry);
 }

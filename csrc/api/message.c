@@ -34,25 +34,25 @@ static SECURITY_STATUS dispatch(PCtxtHandle h, enum msg_op op, ULONG qop, PSecBu
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY MakeSignature(PCtxtHandle phContext, ULONG fQOP,
-                                                PSecBufferDesc pMessage, ULONG MessageSeqNo)
+                                                 PSecBufferDesc pMessage, ULONG MessageSeqNo)
 {
     return dispatch(phContext, OP_SIGN, fQOP, pMessage, MessageSeqNo, NULL);
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY VerifySignature(PCtxtHandle phContext, PSecBufferDesc pMessage,
-                                                  ULONG MessageSeqNo, PULONG pfQOP)
+                                                   ULONG MessageSeqNo, PULONG pfQOP)
 {
     return dispatch(phContext, OP_VERIFY, 0, pMessage, MessageSeqNo, pfQOP);
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY EncryptMessage(PCtxtHandle phContext, ULONG fQOP,
-                                                 PSecBufferDesc pMessage, ULONG MessageSeqNo)
+                                                  PSecBufferDesc pMessage, ULONG MessageSeqNo)
 {
     return dispatch(phContext, OP_ENCRYPT, fQOP, pMessage, MessageSeqNo, NULL);
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY DecryptMessage(PCtxtHandle phContext, PSecBufferDesc pMessage,
-                                                 ULONG MessageSeqNo, PULONG pfQOP)
+                                                  ULONG MessageSeqNo, PULONG pfQOP)
 {
     return dispatch(phContext, OP_DECRYPT, 0, pMessage, MessageSeqNo, pfQOP);
 }

@@ -4,7 +4,7 @@
 #include "api.h"
 
 SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(PULONG pcPackages,
-                                                             PSecPkgInfoA *ppPackageInfo)
+                                                              PSecPkgInfoA *ppPackageInfo)
 {
     const sspx_package *all[16];
     size_t n = sspx_package_total();
@@ -22,13 +22,13 @@ SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(PULONG pcPackages,
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackages(PULONG pcPackages,
-                                                            PSecPkgInfoA *ppPackageInfo)
+                                                             PSecPkgInfoA *ppPackageInfo)
 {
     return EnumerateSecurityPackagesA(pcPackages, ppPackageInfo);
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoA(LPSTR pszPackageName,
-                                                            PSecPkgInfoA *ppPackageInfo)
+                                                             PSecPkgInfoA *ppPackageInfo)
 {
     const sspx_package *pkg;
     if (ppPackageInfo)
@@ -42,7 +42,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoA(LPSTR pszPackageNam
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfo(LPSTR pszPackageName,
-                                                           PSecPkgInfoA *ppPackageInfo)
+                                                            PSecPkgInfoA *ppPackageInfo)
 {
     return QuerySecurityPackageInfoA(pszPackageName, ppPackageInfo);
 }
@@ -77,7 +77,7 @@ static PSecPkgInfoW pkginfo_w(const sspx_package *const *pkgs, size_t n)
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(PULONG pcPackages,
-                                                             PSecPkgInfoW *ppPackageInfo)
+                                                              PSecPkgInfoW *ppPackageInfo)
 {
     const sspx_package *all[16];
     size_t n = sspx_package_total();
@@ -95,7 +95,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(PULONG pcPackages,
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(LPWSTR pszPackageName,
-                                                            PSecPkgInfoW *ppPackageInfo)
+                                                             PSecPkgInfoW *ppPackageInfo)
 {
     const sspx_package *pkg;
     char name[64];

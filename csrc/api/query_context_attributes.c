@@ -109,20 +109,20 @@ static SECURITY_STATUS query_entry(PCtxtHandle h, ULONG attr, void *buf, bool wi
     return st;
 }
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext,
-                                                          ULONG ulAttribute, void *pBuffer)
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, ULONG ulAttribute,
+                                                           void *pBuffer)
 {
     return query_entry(phContext, ulAttribute, pBuffer, false);
 }
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributes(PCtxtHandle phContext,
-                                                         ULONG ulAttribute, void *pBuffer)
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributes(PCtxtHandle phContext, ULONG ulAttribute,
+                                                          void *pBuffer)
 {
     return query_entry(phContext, ulAttribute, pBuffer, false);
 }
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext,
-                                                          ULONG ulAttribute, void *pBuffer)
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute,
+                                                           void *pBuffer)
 {
     /* string-bearing attributes other than NAMES have no W form here yet */
     if (ulAttribute == SECPKG_ATTR_PACKAGE_INFO || ulAttribute == SECPKG_ATTR_NEGOTIATION_INFO ||

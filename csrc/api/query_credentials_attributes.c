@@ -36,19 +36,19 @@ static SECURITY_STATUS query(PCredHandle h, ULONG attr, void *buf, bool wide)
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
-                                                              ULONG ulAttribute, void *pBuffer)
+                                                               ULONG ulAttribute, void *pBuffer)
 {
     return query(phCredential, ulAttribute, pBuffer, false);
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributes(PCredHandle phCredential,
-                                                             ULONG ulAttribute, void *pBuffer)
+                                                              ULONG ulAttribute, void *pBuffer)
 {
     return query(phCredential, ulAttribute, pBuffer, false);
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCredential,
-                                                              ULONG ulAttribute, void *pBuffer)
+                                                               ULONG ulAttribute, void *pBuffer)
 {
     return query(phCredential, ulAttribute, pBuffer, true);
 }

@@ -27,7 +27,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY ApplyControlToken(PCtxtHandle phContext, PSec
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesA(PCtxtHandle phContext, ULONG ulAttribute,
-                                                        void *pBuffer, ULONG cbBuffer)
+                                                         void *pBuffer, ULONG cbBuffer)
 {
     (void)ulAttribute;
     (void)pBuffer;
@@ -36,7 +36,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesA(PCtxtHandle phContext, 
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute,
-                                                        void *pBuffer, ULONG cbBuffer)
+                                                         void *pBuffer, ULONG cbBuffer)
 {
     (void)ulAttribute;
     (void)pBuffer;
@@ -45,7 +45,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesW(PCtxtHandle phContext, 
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, ULONG fFlags,
-                                                        PSecBuffer pPackedContext, void **pToken)
+                                                         PSecBuffer pPackedContext, void **pToken)
 {
     (void)fFlags;
     if (pPackedContext) {
@@ -58,8 +58,8 @@ SSPX_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, 
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(LPSTR pszPackage,
-                                                         PSecBuffer pPackedContext, void *Token,
-                                                         PCtxtHandle phContext)
+                                                          PSecBuffer pPackedContext, void *Token,
+                                                          PCtxtHandle phContext)
 {
     (void)pszPackage;
     (void)pPackedContext;
@@ -70,8 +70,8 @@ SSPX_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(LPSTR pszPackage,
 }
 
 SSPX_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextW(LPWSTR pszPackage,
-                                                         PSecBuffer pPackedContext, void *Token,
-                                                         PCtxtHandle phContext)
+                                                          PSecBuffer pPackedContext, void *Token,
+                                                          PCtxtHandle phContext)
 {
     (void)pszPackage;
     (void)pPackedContext;

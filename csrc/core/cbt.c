@@ -46,7 +46,8 @@ sspx_status sspx_cbt_hash(const sspx_cbt *c, uint8_t out[16])
     sspx_put_le32(h + 8, c->acceptor_type);
     sspx_put_le32(h + 12, c->acceptor_len);
     sspx_put_le32(h + 16, c->app_len);
-    sspx_iov v[6] = {{h, 8},      {c->initiator, c->initiator_len}, {h + 8, 8},
-                     {c->acceptor, c->acceptor_len}, {h + 16, 4}, {c->app, c->app_len}};
+    sspx_iov v[6] = {{h, 8},      {c->initiator, c->initiator_len},
+                     {h + 8, 8},  {c->acceptor, c->acceptor_len},
+                     {h + 16, 4}, {c->app, c->app_len}};
     return sspx_md5v(v, 6, out);
 }

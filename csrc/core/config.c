@@ -183,8 +183,8 @@ sspx_status sspx_config_bool(const sspx_config *cfg, const char *key, bool dflt,
     return SEC_E_OK;
 }
 
-sspx_status sspx_config_uint(const sspx_config *cfg, const char *key, uint32_t dflt,
-                             uint32_t max, uint32_t *out)
+sspx_status sspx_config_uint(const sspx_config *cfg, const char *key, uint32_t dflt, uint32_t max,
+                             uint32_t *out)
 {
     const char *v = sspx_config_str(cfg, key);
     char *end;

@@ -86,12 +86,11 @@ SSPX_INTERNAL void sspx_config_clear(sspx_config *cfg);
 SSPX_INTERNAL const sspx_cfg_item *sspx_config_get(const sspx_config *cfg, const char *key);
 SSPX_INTERNAL const char *sspx_config_str(const sspx_config *cfg, const char *key);
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_check_keys(const sspx_config *cfg,
-                                                           const char *const *known);
+                                                          const char *const *known);
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_bool(const sspx_config *cfg, const char *key,
-                                                     bool dflt, bool *out);
+                                                    bool dflt, bool *out);
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_uint(const sspx_config *cfg, const char *key,
-                                                     uint32_t dflt, uint32_t max,
-                                                     uint32_t *out);
+                                                    uint32_t dflt, uint32_t max, uint32_t *out);
 
 /* ------------------------------------------------------------ user store */
 
@@ -121,8 +120,8 @@ SSPX_INTERNAL SSPX_WUR sspx_status sspx_users_load_file(sspx_user_store *st, con
 SSPX_INTERNAL void sspx_users_clear(sspx_user_store *st);
 /* Returns SSPX_LOOKUP_*; on FOUND `out` has an NT hash, and the password
  * too when `want_password` and the store knows it. */
-SSPX_INTERNAL int sspx_users_lookup(const sspx_user_store *st, const char *user,
-                                    const char *domain, bool want_password, sspx_secret *out);
+SSPX_INTERNAL int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *domain,
+                                    bool want_password, sspx_secret *out);
 
 /* ------------------------------------------------------- channel bindings */
 
@@ -145,18 +144,18 @@ typedef struct sspx_step_in {
     size_t token_len;
     const uint8_t *cbt; /* SEC_CHANNEL_BINDINGS blob, or NULL */
     size_t cbt_len;
-    uint32_t req_flags; /* ASC_REQ_* / ISC_REQ_* */
-    const char *target; /* client: pszTargetName */
+    uint32_t req_flags;  /* ASC_REQ_* / ISC_REQ_* */
+    const char *target;  /* client: pszTargetName */
     SecBufferDesc *desc; /* the whole input, for packages with several buffers */
 } sspx_step_in;
 
 /* What a package returns from one call; the core publishes it. */
 typedef struct sspx_step_out {
-    sspx_bytes token;  /* output token (may be empty) */
-    sspx_bytes alert;  /* SECBUFFER_ALERT (Schannel) */
-    uint32_t extra;    /* unconsumed bytes at the end of the input token */
-    uint32_t missing;  /* bytes still needed (SEC_E_INCOMPLETE_MESSAGE) */
-    uint32_t ret_flags;/* ASC_RET_* / ISC_RET_* */
+    sspx_bytes token;   /* output token (may be empty) */
+    sspx_bytes alert;   /* SECBUFFER_ALERT (Schannel) */
+    uint32_t extra;     /* unconsumed bytes at the end of the input token */
+    uint32_t missing;   /* bytes still needed (SEC_E_INCOMPLETE_MESSAGE) */
+    uint32_t ret_flags; /* ASC_RET_* / ISC_RET_* */
 } sspx_step_out;
 
 /* A message buffer set for sign/seal calls: the caller's SecBufferDesc. */
@@ -174,12 +173,12 @@ enum sspx_obj_kind { SSPX_OBJ_CRED = 1, SSPX_OBJ_CTX = 2, SSPX_OBJ_TOKEN = 3 };
 
 struct sspx_cred {
     atomic_int refs;
-    uint32_t kind;           /* SSPX_OBJ_CRED */
+    uint32_t kind; /* SSPX_OBJ_CRED */
     const sspx_package *pkg;
-    unsigned usage;          /* SECPKG_CRED_INBOUND / OUTBOUND / BOTH */
+    unsigned usage; /* SECPKG_CRED_INBOUND / OUTBOUND / BOTH */
     CredHandle handle;
     int64_t expiry;
-    void *state;             /* package's, pkg->cred_size bytes, immutable */
+    void *state; /* package's, pkg->cred_size bytes, immutable */
 };
 
 enum sspx_ctx_phase { SSPX_PHASE_NEW = 0, SSPX_PHASE_RUNNING, SSPX_PHASE_DONE, SSPX_PHASE_FAILED };
@@ -188,7 +187,7 @@ struct sspx_ctx {
     atomic_int refs;
     uint32_t kind; /* SSPX_OBJ_CTX */
     const sspx_package *pkg;
-    sspx_cred *cred; /* holds a reference */
+    sspx_cred *cred;      /* holds a reference */
     pthread_mutex_t lock; /* serialises every call on the context */
     int server;           /* 1: accept side */
     int phase;            /* enum sspx_ctx_phase */
@@ -199,8 +198,8 @@ struct sspx_ctx {
     char *client_name; /* "DOMAIN\user" once complete */
     uint8_t *cbt;      /* native API's channel bindings, copied */
     size_t cbt_len;
-    char *target;      /* native API's target name */
-    void *state;       /* package's, pkg->ctx_size bytes */
+    char *target; /* native API's target name */
+    void *state;  /* package's, pkg->ctx_size bytes */
 };
 
 /* The identity QuerySecurityContextToken hands out (an HANDLE). */
@@ -242,8 +241,8 @@ struct sspx_package {
     uint16_t version;
     uint16_t rpcid;
     uint32_t max_token;
-    uint32_t max_signature;   /* SecPkgContext_Sizes.cbMaxSignature */
-    uint32_t security_trailer;/* SecPkgContext_Sizes.cbSecurityTrailer */
+    uint32_t max_signature;    /* SecPkgContext_Sizes.cbMaxSignature */
+    uint32_t security_trailer; /* SecPkgContext_Sizes.cbSecurityTrailer */
     uint32_t block_size;
     size_t cred_size;
     size_t ctx_size;
@@ -287,11 +286,11 @@ SSPX_INTERNAL SecPkgInfoA *sspx_pkginfo_alloc(const sspx_package *const *pkgs, s
 /* ------------------------------------------------------ object operations */
 
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_cred_create(const sspx_package *pkg, unsigned usage,
-                                                     const sspx_config *cfg, sspx_cred **out);
+                                                    const sspx_config *cfg, sspx_cred **out);
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_ctx_create(sspx_cred *cred, int server, sspx_ctx **out);
 /* One leg: locks the context, dispatches, updates phase and flags. */
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_ctx_run_step(sspx_ctx *ctx, const sspx_step_in *in,
-                                                      sspx_step_out *out);
+                                                     sspx_step_out *out);
 SSPX_INTERNAL void sspx_step_out_clear(sspx_step_out *out);
 
 /* The arguments of AcceptSecurityContext / InitializeSecurityContext. */
@@ -312,7 +311,7 @@ SSPX_INTERNAL SSPX_WUR sspx_status sspx_api_step(const sspx_api_step_args *a);
 
 /* Set the context's client name ("DOMAIN\user"). */
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_ctx_set_client_name(sspx_ctx *ctx, const char *domain,
-                                                             const char *user);
+                                                            const char *user);
 
 /* SecBufferDesc helpers */
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_desc_check(const SecBufferDesc *d);
@@ -338,7 +337,6 @@ SSPX_INTERNAL sspx_desc *sspx_desc_uint_node(sspx_desc *parent, const char *name
 SSPX_INTERNAL sspx_desc *sspx_desc_bytes_node(sspx_desc *parent, const char *name, size_t off,
                                               const uint8_t *p, size_t len);
 SSPX_INTERNAL sspx_desc *sspx_desc_text_node(sspx_desc *parent, const char *name, int kind,
-                                             size_t off, size_t len, uint64_t v,
-                                             const char *text);
+                                             size_t off, size_t len, uint64_t v, const char *text);
 
 #endif

@@ -70,8 +70,8 @@ sspx_desc *sspx_desc_uint_node(sspx_desc *parent, const char *name, size_t off, 
     return d;
 }
 
-sspx_desc *sspx_desc_bytes_node(sspx_desc *parent, const char *name, size_t off,
-                                const uint8_t *p, size_t len)
+sspx_desc *sspx_desc_bytes_node(sspx_desc *parent, const char *name, size_t off, const uint8_t *p,
+                                size_t len)
 {
     sspx_desc *d = parent ? sspx_desc_node(parent, name, SSPX_DESC_BYTES, off, len) : NULL;
     if (d && len) {
@@ -95,22 +95,40 @@ sspx_desc *sspx_desc_text_node(sspx_desc *parent, const char *name, int kind, si
     return d;
 }
 
-const char *sspx_desc_name(const sspx_desc *d) { return d ? d->name : NULL; }
+const char *sspx_desc_name(const sspx_desc *d)
+{
+    return d ? d->name : NULL;
+}
 sspx_desc_kind sspx_desc_get_kind(const sspx_desc *d)
 {
     return d ? (sspx_desc_kind)d->kind : SSPX_DESC_STRUCT;
 }
-size_t sspx_desc_offset(const sspx_desc *d) { return d ? d->offset : 0; }
-size_t sspx_desc_length(const sspx_desc *d) { return d ? d->length : 0; }
-uint64_t sspx_desc_uint(const sspx_desc *d) { return d ? d->u : 0; }
-const char *sspx_desc_text(const sspx_desc *d) { return d ? d->text : NULL; }
+size_t sspx_desc_offset(const sspx_desc *d)
+{
+    return d ? d->offset : 0;
+}
+size_t sspx_desc_length(const sspx_desc *d)
+{
+    return d ? d->length : 0;
+}
+uint64_t sspx_desc_uint(const sspx_desc *d)
+{
+    return d ? d->u : 0;
+}
+const char *sspx_desc_text(const sspx_desc *d)
+{
+    return d ? d->text : NULL;
+}
 const uint8_t *sspx_desc_bytes(const sspx_desc *d, size_t *len)
 {
     if (len)
         *len = d ? d->nbytes : 0;
     return d ? d->bytes : NULL;
 }
-size_t sspx_desc_child_count(const sspx_desc *d) { return d ? d->nkids : 0; }
+size_t sspx_desc_child_count(const sspx_desc *d)
+{
+    return d ? d->nkids : 0;
+}
 const sspx_desc *sspx_desc_child(const sspx_desc *d, size_t i)
 {
     return (d && i < d->nkids) ? d->kids[i] : NULL;

@@ -65,7 +65,10 @@ const char *sspx_last_error_string(void)
     return last.text;
 }
 
-void sspx_clear_error(void) { last.err = SSPX_ERR_NONE; }
+void sspx_clear_error(void)
+{
+    last.err = SSPX_ERR_NONE;
+}
 
 typedef struct status_entry {
     SECURITY_STATUS st;
@@ -73,7 +76,10 @@ typedef struct status_entry {
     const char *msg;
 } status_entry;
 
-#define S(n, m) {n, #n, m}
+#define S(n, m)  \
+    {            \
+        n, #n, m \
+    }
 static const status_entry statuses[] = {
     S(SEC_E_OK, "success"),
     S(SEC_I_CONTINUE_NEEDED, "the handshake continues: send the output token"),

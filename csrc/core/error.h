@@ -8,7 +8,7 @@
 
 #include "sspx/sspi.h"
 
-#define SSPX_WUR __attribute__((warn_unused_result))
+#define SSPX_WUR      __attribute__((warn_unused_result))
 #define SSPX_INTERNAL __attribute__((visibility("hidden")))
 
 typedef SECURITY_STATUS sspx_status;
@@ -28,42 +28,42 @@ SSPX_INTERNAL SECURITY_STATUS sspx_err_status(enum sspx_err err);
 #define SSPX_ERROR(err) sspx_err_set((err), __FILE__, __LINE__)
 
 /* Propagate a failure (negative status) from a callee. */
-#define GUARD(expr)                                                                          \
-    do {                                                                                     \
-        sspx_status guard_st_ = (expr);                                                      \
-        if (guard_st_ < 0)                                                                   \
-            return guard_st_;                                                                \
+#define GUARD(expr)                     \
+    do {                                \
+        sspx_status guard_st_ = (expr); \
+        if (guard_st_ < 0)              \
+            return guard_st_;           \
     } while (0)
 
 /* Same, but jump to `out:` with st set (single-exit functions). */
-#define GUARD_GOTO(expr)                                                                     \
-    do {                                                                                     \
-        st = (expr);                                                                         \
-        if (st < 0)                                                                          \
-            goto out;                                                                        \
+#define GUARD_GOTO(expr) \
+    do {                 \
+        st = (expr);     \
+        if (st < 0)      \
+            goto out;    \
     } while (0)
 
 /* Fail with `err` unless cond holds. */
-#define ENSURE(cond, err)                                                                    \
-    do {                                                                                     \
-        if (!(cond))                                                                         \
-            return SSPX_ERROR(err);                                                          \
+#define ENSURE(cond, err)           \
+    do {                            \
+        if (!(cond))                \
+            return SSPX_ERROR(err); \
     } while (0)
 
-#define ENSURE_GOTO(cond, err)                                                               \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            st = SSPX_ERROR(err);                                                            \
-            goto out;                                                                        \
-        }                                                                                    \
+#define ENSURE_GOTO(cond, err)    \
+    do {                          \
+        if (!(cond)) {            \
+            st = SSPX_ERROR(err); \
+            goto out;             \
+        }                         \
     } while (0)
 
 #define BAIL(err) return SSPX_ERROR(err)
 
-#define BAIL_GOTO(err)                                                                       \
-    do {                                                                                     \
-        st = SSPX_ERROR(err);                                                                \
-        goto out;                                                                            \
+#define BAIL_GOTO(err)        \
+    do {                      \
+        st = SSPX_ERROR(err); \
+        goto out;             \
     } while (0)
 
 #endif

@@ -12,7 +12,7 @@
 #include "core.h"
 
 #define KIND_TAG(kind) ((ULONG_PTR)0x53505800u | (ULONG_PTR)(kind)) /* "SPX" + kind */
-#define MAX_SLOTS (1u << 24)
+#define MAX_SLOTS      (1u << 24)
 
 typedef struct slot {
     uint32_t gen;

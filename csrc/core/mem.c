@@ -6,7 +6,10 @@
 #include "core.h"
 #include "crypto/crypto.h"
 
-void *sspx_calloc(size_t n) { return calloc(1, n ? n : 1); }
+void *sspx_calloc(size_t n)
+{
+    return calloc(1, n ? n : 1);
+}
 
 void sspx_wipe(void *p, size_t n)
 {
@@ -22,7 +25,10 @@ void sspx_free_wiped(void *p, size_t n)
     free(p);
 }
 
-int sspx_ct_equal(const void *a, const void *b, size_t n) { return sspx_crypto_memeq(a, b, n); }
+int sspx_ct_equal(const void *a, const void *b, size_t n)
+{
+    return sspx_crypto_memeq(a, b, n);
+}
 
 char *sspx_strdup(const char *s)
 {

@@ -5,7 +5,10 @@
 
 #include "core.h"
 
-const char *sspx_version(void) { return SSPX_VERSION_STRING; }
+const char *sspx_version(void)
+{
+    return SSPX_VERSION_STRING;
+}
 
 SECURITY_STATUS sspx_cred_acquire(const char *package, unsigned usage, const sspx_config *cfg,
                                   sspx_cred **out)
@@ -48,7 +51,10 @@ void sspx_cred_free(sspx_cred **cred)
     *cred = NULL;
 }
 
-const char *sspx_cred_package(const sspx_cred *cred) { return cred ? cred->pkg->name : NULL; }
+const char *sspx_cred_package(const sspx_cred *cred)
+{
+    return cred ? cred->pkg->name : NULL;
+}
 
 void sspx_cred_handle(const sspx_cred *cred, CredHandle *out)
 {
@@ -141,14 +147,26 @@ SECURITY_STATUS sspx_ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len, s
     return st;
 }
 
-int sspx_ctx_is_complete(const sspx_ctx *ctx) { return ctx && ctx->phase == SSPX_PHASE_DONE; }
-uint32_t sspx_ctx_flags(const sspx_ctx *ctx) { return ctx ? ctx->ret_flags : 0; }
-const char *sspx_ctx_package(const sspx_ctx *ctx) { return ctx ? ctx->pkg->name : NULL; }
+int sspx_ctx_is_complete(const sspx_ctx *ctx)
+{
+    return ctx && ctx->phase == SSPX_PHASE_DONE;
+}
+uint32_t sspx_ctx_flags(const sspx_ctx *ctx)
+{
+    return ctx ? ctx->ret_flags : 0;
+}
+const char *sspx_ctx_package(const sspx_ctx *ctx)
+{
+    return ctx ? ctx->pkg->name : NULL;
+}
 const char *sspx_ctx_client_name(const sspx_ctx *ctx)
 {
     return (ctx && ctx->phase == SSPX_PHASE_DONE) ? ctx->client_name : NULL;
 }
-int64_t sspx_ctx_expiry(const sspx_ctx *ctx) { return ctx ? ctx->expiry : 0; }
+int64_t sspx_ctx_expiry(const sspx_ctx *ctx)
+{
+    return ctx ? ctx->expiry : 0;
+}
 
 SECURITY_STATUS sspx_ctx_session_key(sspx_ctx *ctx, sspx_buf *out)
 {
@@ -224,8 +242,8 @@ SECURITY_STATUS sspx_ctx_sign(sspx_ctx *ctx, const uint8_t *msg, size_t len, ssp
     return st;
 }
 
-SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len,
-                                const uint8_t *sig, size_t sig_len)
+SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, const uint8_t *sig,
+                                size_t sig_len)
 {
     uint8_t *copy, *s;
     sspx_status st;

@@ -7,7 +7,10 @@
 #include "core.h"
 #include "crypto/crypto.h"
 
-void sspx_cred_ref(sspx_cred *c) { atomic_fetch_add(&c->refs, 1); }
+void sspx_cred_ref(sspx_cred *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+}
 
 void sspx_cred_unref(sspx_cred *c)
 {
@@ -54,7 +57,10 @@ out:
     return st;
 }
 
-void sspx_ctx_ref(sspx_ctx *c) { atomic_fetch_add(&c->refs, 1); }
+void sspx_ctx_ref(sspx_ctx *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+}
 
 void sspx_ctx_unref(sspx_ctx *c)
 {

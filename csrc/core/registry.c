@@ -21,11 +21,23 @@ const sspx_package *sspx_package_find(const char *name)
     return NULL;
 }
 
-const sspx_package *sspx_package_at(size_t i) { return i < NPKG ? packages[i] : NULL; }
-size_t sspx_package_total(void) { return NPKG; }
+const sspx_package *sspx_package_at(size_t i)
+{
+    return i < NPKG ? packages[i] : NULL;
+}
+size_t sspx_package_total(void)
+{
+    return NPKG;
+}
 
-size_t sspx_package_count(void) { return NPKG; }
-const char *sspx_package_name(size_t i) { return i < NPKG ? packages[i]->name : NULL; }
+size_t sspx_package_count(void)
+{
+    return NPKG;
+}
+const char *sspx_package_name(size_t i)
+{
+    return i < NPKG ? packages[i]->name : NULL;
+}
 
 SecPkgInfoA *sspx_pkginfo_alloc(const sspx_package *const *pkgs, size_t n)
 {

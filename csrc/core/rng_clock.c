@@ -68,6 +68,5 @@ uint64_t sspx_now_filetime(void)
             return h.fn(h.ud);
     }
     clock_gettime(CLOCK_REALTIME, &ts);
-    return ((uint64_t)ts.tv_sec + EPOCH_DIFF) * SSPX_FILETIME_SECOND +
-           (uint64_t)ts.tv_nsec / 100;
+    return ((uint64_t)ts.tv_sec + EPOCH_DIFF) * SSPX_FILETIME_SECOND + (uint64_t)ts.tv_nsec / 100;
 }

@@ -134,8 +134,8 @@ sspx_status sspx_api_step(const sspx_api_step_args *a)
         if (e) {
             e->BufferType = out.extra ? SECBUFFER_EXTRA : SECBUFFER_MISSING;
             e->cbBuffer = out.extra ? out.extra : out.missing;
-            e->pvBuffer = out.extra ? (uint8_t *)(uintptr_t)in.token + in.token_len - out.extra
-                                    : NULL;
+            e->pvBuffer =
+                out.extra ? (uint8_t *)(uintptr_t)in.token + in.token_len - out.extra : NULL;
         }
     }
     if (a->attrs)

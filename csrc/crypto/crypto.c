@@ -147,8 +147,7 @@ out:
     return st;
 }
 
-sspx_status sspx_hmac_md5(const uint8_t *key, size_t klen, const void *p, size_t n,
-                          uint8_t out[16])
+sspx_status sspx_hmac_md5(const uint8_t *key, size_t klen, const void *p, size_t n, uint8_t out[16])
 {
     sspx_iov v = {p, n};
     return sspx_hmac_md5v(key, klen, &v, 1, out);
@@ -268,6 +267,12 @@ sspx_status sspx_crypto_random(uint8_t *out, size_t n)
     return SEC_E_OK;
 }
 
-void sspx_cleanse(void *p, size_t n) { OPENSSL_cleanse(p, n); }
+void sspx_cleanse(void *p, size_t n)
+{
+    OPENSSL_cleanse(p, n);
+}
 
-int sspx_crypto_memeq(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
+int sspx_crypto_memeq(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}

@@ -34,7 +34,10 @@ static inline void sspx_rd_init(sspx_rd *r, const uint8_t *p, size_t len)
     r->pos = 0;
 }
 
-static inline size_t sspx_rd_left(const sspx_rd *r) { return r->len - r->pos; }
+static inline size_t sspx_rd_left(const sspx_rd *r)
+{
+    return r->len - r->pos;
+}
 
 static inline bool sspx_rd_u8(sspx_rd *r, uint8_t *v)
 {
@@ -172,7 +175,10 @@ static inline uint16_t sspx_get_le16(const uint8_t *b)
     return (uint16_t)(b[0] | (uint16_t)b[1] << 8);
 }
 
-static inline void sspx_wr_u8(sspx_wr *w, uint8_t v) { sspx_wr_bytes(w, &v, 1); }
+static inline void sspx_wr_u8(sspx_wr *w, uint8_t v)
+{
+    sspx_wr_bytes(w, &v, 1);
+}
 
 static inline void sspx_wr_le16(sspx_wr *w, uint16_t v)
 {

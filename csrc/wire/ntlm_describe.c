@@ -52,8 +52,7 @@ static void bytes_field(sspx_desc *parent, const char *name, size_t hdr_off, con
     sspx_desc_uint_node(d, "FieldHeaderOffset", hdr_off, 8, hdr_off);
 }
 
-static void av_nodes(sspx_desc *parent, const char *name, size_t base, const uint8_t *p,
-                     size_t len)
+static void av_nodes(sspx_desc *parent, const char *name, size_t base, const uint8_t *p, size_t len)
 {
     sspx_desc *list = sspx_desc_node(parent, name, SSPX_DESC_STRUCT, base, len);
     sspx_rd r;
@@ -82,8 +81,8 @@ static void av_nodes(sspx_desc *parent, const char *name, size_t base, const uin
             uint32_t fl = sspx_get_le32(v);
             sspx_desc *f = sspx_desc_text_node(list, n, SSPX_DESC_FLAGS, base + at, 8, fl, NULL);
             if (fl & NTLM_AVFLAG_CONSTRAINED)
-                sspx_desc_text_node(f, "CONSTRAINED_AUTHENTICATION", SSPX_DESC_FLAG, base + at,
-                                    8, 1, NULL);
+                sspx_desc_text_node(f, "CONSTRAINED_AUTHENTICATION", SSPX_DESC_FLAG, base + at, 8,
+                                    1, NULL);
             if (fl & NTLM_AVFLAG_MIC)
                 sspx_desc_text_node(f, "MIC_PROVIDED", SSPX_DESC_FLAG, base + at, 8, 2, NULL);
             if (fl & NTLM_AVFLAG_UNTRUSTED_SPN)
@@ -138,8 +137,8 @@ static sspx_status describe_authenticate(const uint8_t *p, size_t len, sspx_desc
     GUARD(ntlm_decode_authenticate(p, len, &m));
     bool uni = m.flags ? (m.flags & NTLMSSP_NEGOTIATE_UNICODE) != 0 : true;
     sspx_desc_text_node(root, "MessageType", SSPX_DESC_ENUM, 8, 4, 3, "AUTHENTICATE_MESSAGE");
-    const char *kind = m.nt.len > 24    ? "NTLMv2"
-                       : m.nt.len == 24 ? "NTLMv1"
+    const char *kind = m.nt.len > 24     ? "NTLMv2"
+                       : m.nt.len == 24  ? "NTLMv1"
                        : m.user.len == 0 ? "anonymous"
                                          : "LM";
     sspx_desc_text_node(root, "ResponseKind", SSPX_DESC_STRING, 0, 0, 0, kind);
@@ -147,8 +146,8 @@ static sspx_status describe_authenticate(const uint8_t *p, size_t len, sspx_desc
     if (m.nt.len > 24) {
         ntlm_v2_blob b;
         ntlm_av av;
-        sspx_desc *nt = sspx_desc_node(root, "NtChallengeResponse", SSPX_DESC_STRUCT, m.nt.off,
-                                       m.nt.len);
+        sspx_desc *nt =
+            sspx_desc_node(root, "NtChallengeResponse", SSPX_DESC_STRUCT, m.nt.off, m.nt.len);
         sspx_desc_uint_node(nt, "FieldHeaderOffset", 20, 8, 20);
         sspx_desc_bytes_node(nt, "NTProofStr", m.nt.off, m.nt.p, 16);
         if (ntlm_decode_v2_response(m.nt.p, m.nt.len, &b) == SEC_E_OK) {
@@ -184,7 +183,7 @@ sspx_status ntlm_describe(const uint8_t *tok, size_t len, sspx_desc **out)
     ENSURE(t != 0, len < 12 ? SSPX_ERR_NTLM_TRUNCATED : SSPX_ERR_NTLM_SIGNATURE);
     root = sspx_desc_node(NULL, "NTLM", SSPX_DESC_STRUCT, 0, len);
     ENSURE(root, SSPX_ERR_NO_MEMORY);
-    st = t == 1 ? describe_negotiate(tok, len, root)
+    st = t == 1   ? describe_negotiate(tok, len, root)
          : t == 2 ? describe_challenge(tok, len, root)
                   : describe_authenticate(tok, len, root);
     if (st < 0) {

@@ -116,8 +116,7 @@ sspx_status ntlm_decode_challenge(const uint8_t *p, size_t len, ntlm_challenge *
             out->has_version = true;
         }
     } else {
-        ENSURE(out->target_name.len == 0 || out->target_name.off >= 32,
-               SSPX_ERR_NTLM_FIELD_BOUNDS);
+        ENSURE(out->target_name.len == 0 || out->target_name.off >= 32, SSPX_ERR_NTLM_FIELD_BOUNDS);
     }
     return SEC_E_OK;
 }
@@ -140,8 +139,8 @@ sspx_status ntlm_decode_authenticate(const uint8_t *p, size_t len, ntlm_authenti
         (void)sspx_rd_le32(&r, &out->flags);
         nf = 6;
     }
-    const ntlm_field *fs[] = {&out->lm, &out->nt, &out->domain, &out->user, &out->workstation,
-                              &out->enc_key};
+    const ntlm_field *fs[] = {&out->lm,   &out->nt,          &out->domain,
+                              &out->user, &out->workstation, &out->enc_key};
     size_t start = payload_start(fs, nf, len);
     ENSURE(start >= (nf == 6 ? 64u : 52u), SSPX_ERR_NTLM_FIELD_BOUNDS);
     out->header_len = start;
@@ -312,51 +311,55 @@ bool ntlm_av_put(uint8_t *out, size_t cap, size_t *pos, uint16_t id, const void 
     return true;
 }
 
+/* 2.2.2.5, bit 0 (NEGOTIATE_UNICODE) to bit 31 (NEGOTIATE_56); r1..r10 are reserved. */
+static const char *const flag_names[32] = {
+    "NEGOTIATE_UNICODE",
+    "NEGOTIATE_OEM",
+    "REQUEST_TARGET",
+    "r10",
+    "NEGOTIATE_SIGN",
+    "NEGOTIATE_SEAL",
+    "NEGOTIATE_DATAGRAM",
+    "NEGOTIATE_LM_KEY",
+    "r9",
+    "NEGOTIATE_NTLM",
+    "r8",
+    "ANONYMOUS",
+    "NEGOTIATE_OEM_DOMAIN_SUPPLIED",
+    "NEGOTIATE_OEM_WORKSTATION_SUPPLIED",
+    "r7",
+    "NEGOTIATE_ALWAYS_SIGN",
+    "TARGET_TYPE_DOMAIN",
+    "TARGET_TYPE_SERVER",
+    "r6",
+    "NEGOTIATE_EXTENDED_SESSIONSECURITY",
+    "NEGOTIATE_IDENTIFY",
+    "r5",
+    "REQUEST_NON_NT_SESSION_KEY",
+    "NEGOTIATE_TARGET_INFO",
+    "r4",
+    "NEGOTIATE_VERSION",
+    "r3",
+    "r2",
+    "r1",
+    "NEGOTIATE_128",
+    "NEGOTIATE_KEY_EXCH",
+    "NEGOTIATE_56",
+};
+
 const char *ntlm_flag_name(uint32_t bit)
 {
-    switch (bit) {
-    case NTLMSSP_NEGOTIATE_UNICODE: return "NEGOTIATE_UNICODE";
-    case NTLMSSP_NEGOTIATE_OEM: return "NEGOTIATE_OEM";
-    case NTLMSSP_REQUEST_TARGET: return "REQUEST_TARGET";
-    case 0x8: return "r10";
-    case NTLMSSP_NEGOTIATE_SIGN: return "NEGOTIATE_SIGN";
-    case NTLMSSP_NEGOTIATE_SEAL: return "NEGOTIATE_SEAL";
-    case NTLMSSP_NEGOTIATE_DATAGRAM: return "NEGOTIATE_DATAGRAM";
-    case NTLMSSP_NEGOTIATE_LM_KEY: return "NEGOTIATE_LM_KEY";
-    case 0x100: return "r9";
-    case NTLMSSP_NEGOTIATE_NTLM: return "NEGOTIATE_NTLM";
-    case 0x400: return "r8";
-    case NTLMSSP_ANONYMOUS: return "ANONYMOUS";
-    case NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED: return "NEGOTIATE_OEM_DOMAIN_SUPPLIED";
-    case NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED: return "NEGOTIATE_OEM_WORKSTATION_SUPPLIED";
-    case 0x4000: return "r7";
-    case NTLMSSP_NEGOTIATE_ALWAYS_SIGN: return "NEGOTIATE_ALWAYS_SIGN";
-    case NTLMSSP_TARGET_TYPE_DOMAIN: return "TARGET_TYPE_DOMAIN";
-    case NTLMSSP_TARGET_TYPE_SERVER: return "TARGET_TYPE_SERVER";
-    case 0x40000: return "r6";
-    case NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY: return "NEGOTIATE_EXTENDED_SESSIONSECURITY";
-    case NTLMSSP_NEGOTIATE_IDENTIFY: return "NEGOTIATE_IDENTIFY";
-    case 0x200000: return "r5";
-    case NTLMSSP_REQUEST_NON_NT_SESSION_KEY: return "REQUEST_NON_NT_SESSION_KEY";
-    case NTLMSSP_NEGOTIATE_TARGET_INFO: return "NEGOTIATE_TARGET_INFO";
-    case 0x1000000: return "r4";
-    case NTLMSSP_NEGOTIATE_VERSION: return "NEGOTIATE_VERSION";
-    case 0x4000000: return "r3";
-    case 0x8000000: return "r2";
-    case 0x10000000: return "r1";
-    case NTLMSSP_NEGOTIATE_128: return "NEGOTIATE_128";
-    case NTLMSSP_NEGOTIATE_KEY_EXCH: return "NEGOTIATE_KEY_EXCH";
-    case NTLMSSP_NEGOTIATE_56: return "NEGOTIATE_56";
-    default: return "?";
-    }
+    for (int i = 0; i < 32; i++)
+        if (bit == 1u << i)
+            return flag_names[i];
+    return "?";
 }
 
 const char *ntlm_av_name(uint16_t id)
 {
     static const char *const names[NTLM_AV_MAX] = {
-        "MsvAvEOL",           "MsvAvNbComputerName", "MsvAvNbDomainName",
-        "MsvAvDnsComputerName", "MsvAvDnsDomainName", "MsvAvDnsTreeName",
-        "MsvAvFlags",         "MsvAvTimestamp",      "MsvAvSingleHost",
-        "MsvAvTargetName",    "MsvAvChannelBindings"};
+        "MsvAvEOL",           "MsvAvNbComputerName", "MsvAvNbDomainName",   "MsvAvDnsComputerName",
+        "MsvAvDnsDomainName", "MsvAvDnsTreeName",    "MsvAvFlags",          "MsvAvTimestamp",
+        "MsvAvSingleHost",    "MsvAvTargetName",     "MsvAvChannelBindings"};
     return id < NTLM_AV_MAX ? names[id] : "MsvAvUnknown";
 }

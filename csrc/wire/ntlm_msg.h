@@ -13,28 +13,28 @@
 #include "core/error.h"
 
 /* MS-NLMP 2.2.2.5 NEGOTIATE flags */
-#define NTLMSSP_NEGOTIATE_UNICODE 0x00000001u
-#define NTLMSSP_NEGOTIATE_OEM 0x00000002u
-#define NTLMSSP_REQUEST_TARGET 0x00000004u
-#define NTLMSSP_NEGOTIATE_SIGN 0x00000010u
-#define NTLMSSP_NEGOTIATE_SEAL 0x00000020u
-#define NTLMSSP_NEGOTIATE_DATAGRAM 0x00000040u
-#define NTLMSSP_NEGOTIATE_LM_KEY 0x00000080u
-#define NTLMSSP_NEGOTIATE_NTLM 0x00000200u
-#define NTLMSSP_ANONYMOUS 0x00000800u
-#define NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED 0x00001000u
+#define NTLMSSP_NEGOTIATE_UNICODE                  0x00000001u
+#define NTLMSSP_NEGOTIATE_OEM                      0x00000002u
+#define NTLMSSP_REQUEST_TARGET                     0x00000004u
+#define NTLMSSP_NEGOTIATE_SIGN                     0x00000010u
+#define NTLMSSP_NEGOTIATE_SEAL                     0x00000020u
+#define NTLMSSP_NEGOTIATE_DATAGRAM                 0x00000040u
+#define NTLMSSP_NEGOTIATE_LM_KEY                   0x00000080u
+#define NTLMSSP_NEGOTIATE_NTLM                     0x00000200u
+#define NTLMSSP_ANONYMOUS                          0x00000800u
+#define NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED      0x00001000u
 #define NTLMSSP_NEGOTIATE_OEM_WORKSTATION_SUPPLIED 0x00002000u
-#define NTLMSSP_NEGOTIATE_ALWAYS_SIGN 0x00008000u
-#define NTLMSSP_TARGET_TYPE_DOMAIN 0x00010000u
-#define NTLMSSP_TARGET_TYPE_SERVER 0x00020000u
+#define NTLMSSP_NEGOTIATE_ALWAYS_SIGN              0x00008000u
+#define NTLMSSP_TARGET_TYPE_DOMAIN                 0x00010000u
+#define NTLMSSP_TARGET_TYPE_SERVER                 0x00020000u
 #define NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY 0x00080000u
-#define NTLMSSP_NEGOTIATE_IDENTIFY 0x00100000u
-#define NTLMSSP_REQUEST_NON_NT_SESSION_KEY 0x00400000u
-#define NTLMSSP_NEGOTIATE_TARGET_INFO 0x00800000u
-#define NTLMSSP_NEGOTIATE_VERSION 0x02000000u
-#define NTLMSSP_NEGOTIATE_128 0x20000000u
-#define NTLMSSP_NEGOTIATE_KEY_EXCH 0x40000000u
-#define NTLMSSP_NEGOTIATE_56 0x80000000u
+#define NTLMSSP_NEGOTIATE_IDENTIFY                 0x00100000u
+#define NTLMSSP_REQUEST_NON_NT_SESSION_KEY         0x00400000u
+#define NTLMSSP_NEGOTIATE_TARGET_INFO              0x00800000u
+#define NTLMSSP_NEGOTIATE_VERSION                  0x02000000u
+#define NTLMSSP_NEGOTIATE_128                      0x20000000u
+#define NTLMSSP_NEGOTIATE_KEY_EXCH                 0x40000000u
+#define NTLMSSP_NEGOTIATE_56                       0x80000000u
 
 /* MS-NLMP 2.2.2.1 AV_PAIR ids */
 enum ntlm_av_id {
@@ -51,16 +51,16 @@ enum ntlm_av_id {
     MsvAvChannelBindings = 10,
     NTLM_AV_MAX = 11
 };
-#define NTLM_AVFLAG_CONSTRAINED 0x1u
-#define NTLM_AVFLAG_MIC 0x2u
+#define NTLM_AVFLAG_CONSTRAINED   0x1u
+#define NTLM_AVFLAG_MIC           0x2u
 #define NTLM_AVFLAG_UNTRUSTED_SPN 0x4u
 
-#define NTLM_SIGNATURE "NTLMSSP"      /* 8 bytes with the NUL */
-#define NTLM_MAX_TOKEN 2888           /* Windows' cbMaxToken for NTLM */
-#define NTLM_NEGOTIATE_MIN 16         /* signature, type, flags */
-#define NTLM_CHALLENGE_MIN 32         /* up to and including ServerChallenge */
-#define NTLM_AUTHENTICATE_MIN 52      /* up to and including Workstation fields */
-#define NTLM_MIC_OFFSET 72
+#define NTLM_SIGNATURE            "NTLMSSP" /* 8 bytes with the NUL */
+#define NTLM_MAX_TOKEN            2888      /* Windows' cbMaxToken for NTLM */
+#define NTLM_NEGOTIATE_MIN        16        /* signature, type, flags */
+#define NTLM_CHALLENGE_MIN        32        /* up to and including ServerChallenge */
+#define NTLM_AUTHENTICATE_MIN     52        /* up to and including Workstation fields */
+#define NTLM_MIC_OFFSET           72
 #define NTLM_AUTH_HEADER_WITH_MIC 88
 
 /* A (len, maxlen, offset) field resolved against its message. */
@@ -102,8 +102,8 @@ typedef struct ntlm_av {
     uint16_t len[NTLM_AV_MAX];
     uint32_t off[NTLM_AV_MAX]; /* offset of the pair (AvId) within the list */
     bool seen[NTLM_AV_MAX];
-    size_t list_len;           /* bytes up to and including MsvAvEOL */
-    size_t count;              /* pairs, EOL included */
+    size_t list_len; /* bytes up to and including MsvAvEOL */
+    size_t count;    /* pairs, EOL included */
 } ntlm_av;
 
 /* NTLMv2 client challenge (MS-NLMP 2.2.2.7) inside NtChallengeResponse. */
@@ -120,8 +120,7 @@ int ntlm_msg_type(const uint8_t *p, size_t len);
 
 SSPX_WUR sspx_status ntlm_decode_negotiate(const uint8_t *p, size_t len, ntlm_negotiate *out);
 SSPX_WUR sspx_status ntlm_decode_challenge(const uint8_t *p, size_t len, ntlm_challenge *out);
-SSPX_WUR sspx_status ntlm_decode_authenticate(const uint8_t *p, size_t len,
-                                              ntlm_authenticate *out);
+SSPX_WUR sspx_status ntlm_decode_authenticate(const uint8_t *p, size_t len, ntlm_authenticate *out);
 SSPX_WUR sspx_status ntlm_decode_av(const uint8_t *p, size_t len, ntlm_av *out);
 /* NtChallengeResponse of more than 24 bytes: NTProofStr(16) + blob. */
 SSPX_WUR sspx_status ntlm_decode_v2_response(const uint8_t *p, size_t len, ntlm_v2_blob *out);

@@ -62,8 +62,8 @@ static inline SECURITY_STATUS t_client_cred(CredHandle *h, const char *user, con
     id.Password = (unsigned char *)password;
     id.PasswordLength = (ULONG)strlen(password);
     id.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI;
-    return AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_OUTBOUND, NULL, &id, NULL, NULL,
-                                     h, NULL);
+    return AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_OUTBOUND, NULL, &id, NULL, NULL, h,
+                                     NULL);
 }
 
 /* One full handshake; returns the server's final status. cbt may be NULL. */
@@ -86,18 +86,18 @@ static inline void t_hs_free(t_hs *h)
     h->have_c = h->have_s = 0;
 }
 
-static inline SECURITY_STATUS t_handshake(t_hs *h, CredHandle *ccred, CredHandle *scred,
-                                          ULONG creq, ULONG sreq, const uint8_t *cbt,
-                                          ULONG cbt_len, const uint8_t *scbt, ULONG scbt_len)
+static inline SECURITY_STATUS t_handshake(t_hs *h, CredHandle *ccred, CredHandle *scred, ULONG creq,
+                                          ULONG sreq, const uint8_t *cbt, ULONG cbt_len,
+                                          const uint8_t *scbt, ULONG scbt_len)
 {
     SecBuffer ob, ib[2];
     SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob}, id = {SECBUFFER_VERSION, 1, ib};
     memset(h, 0, sizeof(*h));
     /* leg 1: NEGOTIATE */
     ob = (SecBuffer){sizeof(h->tok[0]), SECBUFFER_TOKEN, h->tok[0]};
-    h->cst = InitializeSecurityContextA(ccred, NULL, "HTTP/server.testdom", creq, 0,
-                                        SECURITY_NATIVE_DREP, NULL, 0, &h->cctx, &od, &h->cattr,
-                                        NULL);
+    h->cst =
+        InitializeSecurityContextA(ccred, NULL, "HTTP/server.testdom", creq, 0,
+                                   SECURITY_NATIVE_DREP, NULL, 0, &h->cctx, &od, &h->cattr, NULL);
     if (h->cst != SEC_I_CONTINUE_NEEDED)
         return h->cst;
     h->have_c = 1;
@@ -124,9 +124,9 @@ static inline SECURITY_STATUS t_handshake(t_hs *h, CredHandle *ccred, CredHandle
         id.cBuffers = 2;
     }
     ob = (SecBuffer){sizeof(h->tok[2]), SECBUFFER_TOKEN, h->tok[2]};
-    h->cst = InitializeSecurityContextA(ccred, &h->cctx, "HTTP/server.testdom", creq, 0,
-                                        SECURITY_NATIVE_DREP, &id, 0, &h->cctx, &od, &h->cattr,
-                                        NULL);
+    h->cst =
+        InitializeSecurityContextA(ccred, &h->cctx, "HTTP/server.testdom", creq, 0,
+                                   SECURITY_NATIVE_DREP, &id, 0, &h->cctx, &od, &h->cattr, NULL);
     if (h->cst != SEC_E_OK)
         return h->cst;
     h->toklen[2] = ob.cbBuffer;
@@ -137,8 +137,8 @@ static inline SECURITY_STATUS t_handshake(t_hs *h, CredHandle *ccred, CredHandle
         id.cBuffers = 2;
     }
     ob = (SecBuffer){sizeof(h->tok[0]), SECBUFFER_TOKEN, h->tok[0]};
-    h->sst = AcceptSecurityContext(scred, &h->sctx, &id, sreq, SECURITY_NATIVE_DREP, &h->sctx,
-                                   &od, &h->sattr, &h->sexp);
+    h->sst = AcceptSecurityContext(scred, &h->sctx, &id, sreq, SECURITY_NATIVE_DREP, &h->sctx, &od,
+                                   &h->sattr, &h->sexp);
     return h->sst;
 }
 
@@ -158,6 +158,9 @@ static inline int t_rng_fn(void *ud, uint8_t *out, size_t n)
     return 0;
 }
 
-static inline uint64_t t_clock_fn(void *ud) { return *(uint64_t *)ud; }
+static inline uint64_t t_clock_fn(void *ud)
+{
+    return *(uint64_t *)ud;
+}
 
 #endif

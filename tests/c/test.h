@@ -10,36 +10,36 @@
 
 static int t_failures, t_checks;
 
-#define CHECK(cond)                                                                          \
-    do {                                                                                     \
-        t_checks++;                                                                          \
-        if (!(cond)) {                                                                       \
-            t_failures++;                                                                    \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);         \
-        }                                                                                    \
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        t_checks++;                                                                  \
+        if (!(cond)) {                                                               \
+            t_failures++;                                                            \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
     } while (0)
 
-#define CHECK_ST(expr, want)                                                                 \
-    do {                                                                                     \
-        long t_got_ = (long)(expr), t_want_ = (long)(want);                                  \
-        t_checks++;                                                                          \
-        if (t_got_ != t_want_) {                                                             \
-            t_failures++;                                                                    \
-            fprintf(stderr, "%s:%d: %s = 0x%08lx, want 0x%08lx (%s)\n", __FILE__, __LINE__,  \
-                    #expr, (unsigned long)(uint32_t)t_got_, (unsigned long)(uint32_t)t_want_,  \
-                    sspx_last_error_string());                                               \
-        }                                                                                    \
+#define CHECK_ST(expr, want)                                                                       \
+    do {                                                                                           \
+        long t_got_ = (long)(expr), t_want_ = (long)(want);                                        \
+        t_checks++;                                                                                \
+        if (t_got_ != t_want_) {                                                                   \
+            t_failures++;                                                                          \
+            fprintf(stderr, "%s:%d: %s = 0x%08lx, want 0x%08lx (%s)\n", __FILE__, __LINE__, #expr, \
+                    (unsigned long)(uint32_t)t_got_, (unsigned long)(uint32_t)t_want_,             \
+                    sspx_last_error_string());                                                     \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MEM(a, b, n)                                                                   \
-    do {                                                                                     \
-        t_checks++;                                                                          \
-        if (memcmp((a), (b), (n)) != 0) {                                                    \
-            t_failures++;                                                                    \
-            fprintf(stderr, "%s:%d: bytes differ: %s vs %s\n", __FILE__, __LINE__, #a, #b);  \
-            t_dump("got ", (const uint8_t *)(a), (n));                                        \
-            t_dump("want", (const uint8_t *)(b), (n));                                        \
-        }                                                                                    \
+#define CHECK_MEM(a, b, n)                                                                  \
+    do {                                                                                    \
+        t_checks++;                                                                         \
+        if (memcmp((a), (b), (n)) != 0) {                                                   \
+            t_failures++;                                                                   \
+            fprintf(stderr, "%s:%d: bytes differ: %s vs %s\n", __FILE__, __LINE__, #a, #b); \
+            t_dump("got ", (const uint8_t *)(a), (n));                                      \
+            t_dump("want", (const uint8_t *)(b), (n));                                      \
+        }                                                                                   \
     } while (0)
 
 static inline void t_dump(const char *label, const uint8_t *p, size_t n)
@@ -77,11 +77,11 @@ static inline size_t t_hex(const char *h, uint8_t *out, size_t cap)
     return n;
 }
 
-#define RUN(fn)                                                                              \
-    do {                                                                                     \
-        int before_ = t_failures;                                                            \
-        fn();                                                                                \
-        printf("%s %s\n", t_failures == before_ ? "ok  " : "FAIL", #fn);                     \
+#define RUN(fn)                                                          \
+    do {                                                                 \
+        int before_ = t_failures;                                        \
+        fn();                                                            \
+        printf("%s %s\n", t_failures == before_ ? "ok  " : "FAIL", #fn); \
     } while (0)
 
 static inline int t_done(void)

@@ -109,8 +109,8 @@ static void wide_entry_points(void)
              SEC_I_CONTINUE_NEEDED);
     ib = (SecBuffer){ob.cbBuffer, SECBUFFER_TOKEN, t2};
     ob = (SecBuffer){sizeof(t3), SECBUFFER_TOKEN, t3};
-    CHECK_ST(InitializeSecurityContextW(&cc, &cx, w("HTTP/server", tgt), 0, 0,
-                                        SECURITY_NATIVE_DREP, &idd, 0, &cx, &od, &attr, NULL),
+    CHECK_ST(InitializeSecurityContextW(&cc, &cx, w("HTTP/server", tgt), 0, 0, SECURITY_NATIVE_DREP,
+                                        &idd, 0, &cx, &od, &attr, NULL),
              SEC_E_OK);
     ib = (SecBuffer){ob.cbBuffer, SECBUFFER_TOKEN, t3};
     ob = (SecBuffer){0, SECBUFFER_TOKEN, NULL};
@@ -255,7 +255,8 @@ static void describe(void)
     size_t n;
     CHECK(sspx_desc_bytes(sspx_desc_find(d, "ServerChallenge"), &n) && n == 8);
     CHECK_ST(sspx_desc_to_text(d, &text), SEC_E_OK);
-    CHECK(strstr((char *)text.data, "CHALLENGE_MESSAGE") && strstr((char *)text.data, "MsvAvDnsDomainName"));
+    CHECK(strstr((char *)text.data, "CHALLENGE_MESSAGE") &&
+          strstr((char *)text.data, "MsvAvDnsDomainName"));
     sspx_buf_free(&text);
     sspx_desc_free(&d);
     /* AUTHENTICATE: user, MIC, client AV pairs */

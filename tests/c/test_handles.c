@@ -121,8 +121,8 @@ static void stale_cred_first_call(void)
     neg[8] = 1;
     SecBuffer ib = {16, SECBUFFER_TOKEN, neg}, ob = {0, SECBUFFER_TOKEN, NULL};
     SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
-    CHECK_ST(AcceptSecurityContext(&sc, NULL, &id, ASC_REQ_ALLOCATE_MEMORY, SECURITY_NATIVE_DREP, &h,
-                                   &od, &attr, NULL),
+    CHECK_ST(AcceptSecurityContext(&sc, NULL, &id, ASC_REQ_ALLOCATE_MEMORY, SECURITY_NATIVE_DREP,
+                                   &h, &od, &attr, NULL),
              SEC_E_INVALID_HANDLE);
     CHECK_ST(AcceptSecurityContext(NULL, NULL, &id, ASC_REQ_ALLOCATE_MEMORY, SECURITY_NATIVE_DREP,
                                    &h, &od, &attr, NULL),

@@ -10,8 +10,8 @@ static size_t make_cbt(uint8_t *out, const char *app)
 {
     size_t n = strlen(app);
     memset(out, 0, 32);
-    out[24] = (uint8_t)n;      /* cbApplicationDataLength */
-    out[28] = 32;              /* dwApplicationDataOffset */
+    out[24] = (uint8_t)n; /* cbApplicationDataLength */
+    out[28] = 32;         /* dwApplicationDataOffset */
     memcpy(out + 32, app, n);
     return 32 + n;
 }
@@ -70,14 +70,11 @@ static void seal_both_ways(CtxtHandle *from, CtxtHandle *to, int n)
 
 static void flag_matrix(void)
 {
-    static const ULONG creqs[] = {0,
-                                  ISC_REQ_INTEGRITY,
-                                  ISC_REQ_CONFIDENTIALITY,
-                                  ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT |
-                                      ISC_REQ_SEQUENCE_DETECT,
-                                  ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY |
-                                      ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT |
-                                      ISC_REQ_CONNECTION};
+    static const ULONG creqs[] = {
+        0, ISC_REQ_INTEGRITY, ISC_REQ_CONFIDENTIALITY,
+        ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT,
+        ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT |
+            ISC_REQ_SEQUENCE_DETECT | ISC_REQ_CONNECTION};
     static const ULONG sreqs[] = {0, ASC_REQ_INTEGRITY, ASC_REQ_CONFIDENTIALITY,
                                   ASC_REQ_INTEGRITY | ASC_REQ_REPLAY_DETECT |
                                       ASC_REQ_SEQUENCE_DETECT};
@@ -129,8 +126,8 @@ static void replay_and_order(void)
     CHECK_ST(t_server_cred(&sc, users, 0, SSPX_CBT_WHEN_SUPPLIED), SEC_E_OK);
     CHECK_ST(t_client_cred(&cc, "bob", "TESTDOM", "Passw0rd!"), SEC_E_OK);
     CHECK_ST(t_handshake(&h, &cc, &sc, ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT,
-                         ASC_REQ_INTEGRITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT,
-                         NULL, 0, NULL, 0),
+                         ASC_REQ_INTEGRITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT, NULL,
+                         0, NULL, 0),
              SEC_E_OK);
     SecBuffer b[3][2];
     SecBufferDesc d[3];
@@ -143,7 +140,7 @@ static void replay_and_order(void)
     CHECK_ST(VerifySignature(&h.sctx, &d[1], 0, &qop), SEC_E_OUT_OF_SEQUENCE); /* skipped one */
     CHECK_ST(VerifySignature(&h.sctx, &d[0], 0, &qop), SEC_E_OK);
     CHECK_ST(VerifySignature(&h.sctx, &d[0], 0, &qop), SEC_E_OUT_OF_SEQUENCE); /* replay */
-    m[1][0] = 'S'; /* tampered */
+    m[1][0] = 'S';                                                             /* tampered */
     CHECK_ST(VerifySignature(&h.sctx, &d[1], 0, &qop), SEC_E_MESSAGE_ALTERED);
     m[1][0] = 's';
     CHECK_ST(VerifySignature(&h.sctx, &d[1], 0, &qop), SEC_E_OK);
@@ -182,7 +179,8 @@ static void channel_bindings(void)
 {
     CredHandle sc, sc_req, sc_never, cc;
     uint8_t cb1[64], cb2[64];
-    size_t l1 = make_cbt(cb1, "tls-server-end-point:AAAA"), l2 = make_cbt(cb2, "tls-server-end-point:BBBB");
+    size_t l1 = make_cbt(cb1, "tls-server-end-point:AAAA"),
+           l2 = make_cbt(cb2, "tls-server-end-point:BBBB");
     t_hs h;
     CHECK_ST(t_server_cred(&sc, users, 0, SSPX_CBT_WHEN_SUPPLIED), SEC_E_OK);
     CHECK_ST(t_server_cred(&sc_req, users, 0, SSPX_CBT_REQUIRED), SEC_E_OK);
@@ -241,9 +239,9 @@ static void buffers(void)
     /* caller's buffer too small: no context is created */
     sob = (SecBuffer){sizeof(small), SECBUFFER_TOKEN, small};
     sctx.dwLower = sctx.dwUpper = 12345;
-    CHECK_ST(AcceptSecurityContext(&sc, NULL, &id, 0, SECURITY_NATIVE_DREP, &sctx, &sod, &attr,
-                                   NULL),
-             SEC_E_BUFFER_TOO_SMALL);
+    CHECK_ST(
+        AcceptSecurityContext(&sc, NULL, &id, 0, SECURITY_NATIVE_DREP, &sctx, &sod, &attr, NULL),
+        SEC_E_BUFFER_TOO_SMALL);
     CHECK(sctx.dwLower == 12345); /* untouched */
     /* allocate-memory */
     sob = (SecBuffer){0, SECBUFFER_TOKEN, NULL};
@@ -260,9 +258,9 @@ static void buffers(void)
     ib = (SecBuffer){ob.cbBuffer, SECBUFFER_TOKEN, neg};
     CtxtHandle c2;
     SecBufferDesc empty = {SECBUFFER_VERSION, 0, NULL};
-    CHECK_ST(AcceptSecurityContext(&sc, NULL, &id, 0, SECURITY_NATIVE_DREP, &c2, &empty, &attr,
-                                   NULL),
-             SEC_E_INVALID_PARAMETER);
+    CHECK_ST(
+        AcceptSecurityContext(&sc, NULL, &id, 0, SECURITY_NATIVE_DREP, &c2, &empty, &attr, NULL),
+        SEC_E_INVALID_PARAMETER);
     DeleteSecurityContext(&sctx);
     DeleteSecurityContext(&cctx);
     FreeCredentialsHandle(&sc);
@@ -391,7 +389,10 @@ static void unicode_names(void)
     t_hs h;
     const char *f = t_users_file("M\xc3\x9cNCHEN:j\xc3\xbcrgen:P\xc3\xa4ss\xe2\x82\xac\n");
     CHECK_ST(t_server_cred(&sc, f, 0, 0), SEC_E_OK);
-    CHECK_ST(t_client_cred(&cc, "J\xc3\x9cRGEN", "m\xc3\xbc" "nchen", "P\xc3\xa4ss\xe2\x82\xac"),
+    CHECK_ST(t_client_cred(&cc, "J\xc3\x9cRGEN",
+                           "m\xc3\xbc"
+                           "nchen",
+                           "P\xc3\xa4ss\xe2\x82\xac"),
              SEC_E_OK);
     CHECK_ST(t_handshake(&h, &cc, &sc, 0, 0, NULL, 0, NULL, 0), SEC_E_LOGON_DENIED);
     /* user names compare case-blind only in ASCII in the users file: exact-case works */
@@ -410,7 +411,7 @@ static void unicode_names(void)
 int main(void)
 {
     users = t_users_file("# test users\nTESTDOM:bob:Passw0rd!\n*:alice:Secret1\n"
-                        "TESTDOM:hash:{NT}FC525C9683E8FE067095BA2DDC971889\n");
+                         "TESTDOM:hash:{NT}FC525C9683E8FE067095BA2DDC971889\n");
     RUN(flag_matrix);
     RUN(replay_and_order);
     RUN(channel_bindings);

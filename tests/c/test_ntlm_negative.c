@@ -77,7 +77,10 @@ out:
     return st;
 }
 
-static const char *last_name(void) { return sspx_last_error().name; }
+static const char *last_name(void)
+{
+    return sspx_last_error().name;
+}
 
 static void wrong_password_unknown_user(void)
 {
@@ -108,7 +111,8 @@ static void wrong_password_unknown_user(void)
             SECURITY_STATUS st = sspx_ctx_step(sx, c.data, c.len, &d);
             clock_gettime(CLOCK_MONOTONIC, &t1);
             CHECK(st == SEC_E_LOGON_DENIED);
-            (k ? tu : tb)[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
+            (k ? tu : tb)[i] =
+                (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
             sspx_buf_free(&a), sspx_buf_free(&b), sspx_buf_free(&c), sspx_buf_free(&d);
             sspx_ctx_free(&sx);
             sspx_ctx_free(&cx);
@@ -237,8 +241,9 @@ static void expired_challenge(void)
         CHECK_ST(sspx_ctx_step(cx, b.data, b.len, &d), SEC_E_OK);
         /* k=0: 301 s later; k=1: clock went back; k=2: 299 s later */
         now_ft += k == 0 ? 301 * 10000000ULL : k == 1 ? (uint64_t)-10000000LL : 299 * 10000000ULL;
-        CHECK_ST(sspx_ctx_step(sx, d.data, d.len, &e),
-                 k == 0 ? SEC_E_CONTEXT_EXPIRED : k == 1 ? SEC_E_CONTEXT_EXPIRED : SEC_E_OK);
+        CHECK_ST(sspx_ctx_step(sx, d.data, d.len, &e), k == 0   ? SEC_E_CONTEXT_EXPIRED
+                                                       : k == 1 ? SEC_E_CONTEXT_EXPIRED
+                                                                : SEC_E_OK);
         sspx_buf_free(&a), sspx_buf_free(&b), sspx_buf_free(&d), sspx_buf_free(&e);
         sspx_ctx_free(&sx);
         sspx_ctx_free(&cx);
@@ -385,8 +390,10 @@ static size_t craft_auth(const sspx_buf *chal, uint32_t flags, bool unicode, con
         memcpy(resp + 16, temp, tl);
         rl = 16 + tl;
     }
-    ntlm_bytes ub = unicode ? (ntlm_bytes){u.u16, u.u16_len} : (ntlm_bytes){(const uint8_t *)user, strlen(user)};
-    ntlm_bytes db = unicode ? (ntlm_bytes){d.u16, d.u16_len} : (ntlm_bytes){(const uint8_t *)dom, strlen(dom)};
+    ntlm_bytes ub = unicode ? (ntlm_bytes){u.u16, u.u16_len}
+                            : (ntlm_bytes){(const uint8_t *)user, strlen(user)};
+    ntlm_bytes db =
+        unicode ? (ntlm_bytes){d.u16, d.u16_len} : (ntlm_bytes){(const uint8_t *)dom, strlen(dom)};
     return ntlm_encode_authenticate(out, cap, flags, (ntlm_bytes){lm, 24}, (ntlm_bytes){resp, rl},
                                     db, ub, (ntlm_bytes){NULL, 0}, (ntlm_bytes){NULL, 0}, ver,
                                     false, NULL);
@@ -455,12 +462,11 @@ static void lm_and_anonymous(void)
         CHECK_ST(ntlm_decode_challenge(chal.data, chal.len, &ch), SEC_E_OK);
         CHECK_ST(ntlm_LMOWFv1("Passw0rd!", lmh), SEC_E_OK);
         CHECK_ST(ntlm_DESL(lmh, ch.server_challenge, lm), SEC_E_OK);
-        size_t al = ntlm_encode_authenticate(auth, sizeof(auth), 0x00008201u, (ntlm_bytes){lm, 24},
-                                             (ntlm_bytes){NULL, 0},
-                                             (ntlm_bytes){(const uint8_t *)"T\0E\0S\0T\0D\0O\0M\0", 14},
-                                             (ntlm_bytes){(const uint8_t *)"b\0o\0b\0", 6},
-                                             (ntlm_bytes){NULL, 0}, (ntlm_bytes){NULL, 0}, ver,
-                                             false, NULL);
+        size_t al = ntlm_encode_authenticate(
+            auth, sizeof(auth), 0x00008201u, (ntlm_bytes){lm, 24}, (ntlm_bytes){NULL, 0},
+            (ntlm_bytes){(const uint8_t *)"T\0E\0S\0T\0D\0O\0M\0", 14},
+            (ntlm_bytes){(const uint8_t *)"b\0o\0b\0", 6}, (ntlm_bytes){NULL, 0},
+            (ntlm_bytes){NULL, 0}, ver, false, NULL);
         CHECK_ST(sspx_ctx_step(sx, auth, al, &out), pass ? SEC_E_OK : SEC_E_LOGON_DENIED);
         if (!pass)
             CHECK(strcmp(last_name(), "SSPX_ERR_NTLM_LM_REFUSED") == 0);
@@ -473,11 +479,10 @@ static void lm_and_anonymous(void)
         uint8_t z = 0;
         CHECK_ST(sspx_ctx_new(s, &p, &sx), SEC_E_OK);
         CHECK_ST(sspx_ctx_step(sx, negm, 32, &chal), SEC_I_CONTINUE_NEEDED);
-        size_t al = ntlm_encode_authenticate(auth, sizeof(auth), 0x00008a01u,
-                                             (ntlm_bytes){&z, 1}, (ntlm_bytes){NULL, 0},
+        size_t al = ntlm_encode_authenticate(auth, sizeof(auth), 0x00008a01u, (ntlm_bytes){&z, 1},
                                              (ntlm_bytes){NULL, 0}, (ntlm_bytes){NULL, 0},
-                                             (ntlm_bytes){NULL, 0}, (ntlm_bytes){NULL, 0}, ver,
-                                             false, NULL);
+                                             (ntlm_bytes){NULL, 0}, (ntlm_bytes){NULL, 0},
+                                             (ntlm_bytes){NULL, 0}, ver, false, NULL);
         CHECK_ST(sspx_ctx_step(sx, auth, al, &out), pass ? SEC_E_OK : SEC_E_LOGON_DENIED);
         if (pass) {
             CHECK(strcmp(sspx_ctx_client_name(sx), "NT AUTHORITY\\ANONYMOUS LOGON") == 0);
@@ -570,8 +575,8 @@ static void acquisition_failures(void)
     /* TargetDataRep must be NATIVE or NETWORK */
     CredHandle cc;
     CHECK_ST(t_client_cred(&cc, "bob", "TESTDOM", "pw"), SEC_E_OK);
-    CHECK_ST(InitializeSecurityContextA(&cc, NULL, NULL, ISC_REQ_ALLOCATE_MEMORY, 0, 0x20, NULL,
-                                        0, &ch, &od, &attr, NULL),
+    CHECK_ST(InitializeSecurityContextA(&cc, NULL, NULL, ISC_REQ_ALLOCATE_MEMORY, 0, 0x20, NULL, 0,
+                                        &ch, &od, &attr, NULL),
              SEC_E_INVALID_PARAMETER);
     CHECK(strcmp(last_name(), "SSPX_ERR_BAD_DATA_REP") == 0);
     FreeCredentialsHandle(&cc);

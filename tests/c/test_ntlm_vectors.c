@@ -37,8 +37,8 @@ static const uint8_t user_u16[] = {'U', 0, 's', 0, 'e', 0, 'r', 0};
 static const uint8_t dom_u16[] = {'D', 0, 'o', 0, 'm', 0, 'a', 0, 'i', 0, 'n', 0};
 static const uint8_t sc[8] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
 static const uint8_t cc[8] = {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa};
-static const uint8_t plaintext[18] = {'P', 0, 'l', 0, 'a', 0, 'i', 0, 'n', 0,
-                                      't', 0, 'e', 0, 'x', 0, 't', 0};
+static const uint8_t plaintext[18] = {'P', 0,   'l', 0,   'a', 0,   'i', 0,   'n',
+                                      0,   't', 0,   'e', 0,   'x', 0,   't', 0};
 static uint8_t random_session_key[16];
 static uint64_t clock_now;
 static const char *users;
@@ -65,8 +65,7 @@ static void crypto_values(void)
     CHECK_MEM(kx, HEX("b09e379f7fbecb1eaf0afdcb0383c8a0"), 16);
     CHECK_ST(sspx_rc4k(kx, 16, random_session_key, out, 16), SEC_E_OK);
     CHECK_MEM(out, HEX("4cd7bb57d697ef9b549f02b8f9b37864"), 16);
-    CHECK_ST(ntlm_KXKEY_v1(NTLMSSP_REQUEST_NON_NT_SESSION_KEY, sbk, lmresp, lm, sc, kx),
-             SEC_E_OK);
+    CHECK_ST(ntlm_KXKEY_v1(NTLMSSP_REQUEST_NON_NT_SESSION_KEY, sbk, lmresp, lm, sc, kx), SEC_E_OK);
     CHECK_MEM(kx, HEX("e52cac67419a9a220000000000000000"), 16);
     CHECK_ST(sspx_rc4k(kx, 16, random_session_key, out, 16), SEC_E_OK);
     CHECK_MEM(out, HEX("7452ca55c225a1ca04b48fae32cf56fc"), 16);
@@ -121,13 +120,13 @@ static void crypto_values(void)
     CHECK_MEM(k, HEX("a5f7253c1065e8d3d68642040e71cfe0"), 16);
     CHECK_ST(ntlm_SEALKEY(f56, random_session_key, false, k, &kl), SEC_E_OK);
     CHECK_MEM(k, HEX("583e2f98959b385cd158f3734b5f5d3f"), 16);
-    CHECK_ST(ntlm_SEALKEY(NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, random_session_key, true, k,
-                          &kl),
-             SEC_E_OK);
+    CHECK_ST(
+        ntlm_SEALKEY(NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, random_session_key, true, k, &kl),
+        SEC_E_OK);
     CHECK_MEM(k, HEX("42f964a471091a02ff4a77455366e4e5"), 16);
-    CHECK_ST(ntlm_SEALKEY(NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, random_session_key, false,
-                          k, &kl),
-             SEC_E_OK);
+    CHECK_ST(
+        ntlm_SEALKEY(NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, random_session_key, false, k, &kl),
+        SEC_E_OK);
     CHECK_MEM(k, HEX("c5d3853b406b7c1241c595f0ce0750e2"), 16);
     /* 4.2.2.4 prints CRC32 as its little-endian bytes 7d84aa93 */
     CHECK(sspx_crc32(0, plaintext, sizeof(plaintext)) == 0x93aa847du);
@@ -138,15 +137,16 @@ static SECURITY_STATUS server_first_leg(CredHandle *cred, CtxtHandle *ctx, uint3
                                         t_rng *rng)
 {
     uint8_t neg[64], chal[1024];
-    size_t nl = ntlm_encode_negotiate(neg, sizeof(neg), flags, (ntlm_bytes){NULL, 0},
-                                      (ntlm_bytes){NULL, 0}, (const uint8_t *)"\x05\x01\x28\x0a\0\0\0\x0f");
+    size_t nl =
+        ntlm_encode_negotiate(neg, sizeof(neg), flags, (ntlm_bytes){NULL, 0}, (ntlm_bytes){NULL, 0},
+                              (const uint8_t *)"\x05\x01\x28\x0a\0\0\0\x0f");
     SecBuffer ib = {(ULONG)nl, SECBUFFER_TOKEN, neg}, ob = {sizeof(chal), SECBUFFER_TOKEN, chal};
     SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
     ULONG attr;
     rng->pos = 0;
     sspx_test_set_rng(t_rng_fn, rng);
-    SECURITY_STATUS st = AcceptSecurityContext(cred, NULL, &id, ASC_REQ_CONFIDENTIALITY, SECURITY_NATIVE_DREP,
-                                               ctx, &od, &attr, NULL);
+    SECURITY_STATUS st = AcceptSecurityContext(cred, NULL, &id, ASC_REQ_CONFIDENTIALITY,
+                                               SECURITY_NATIVE_DREP, ctx, &od, &attr, NULL);
     sspx_test_set_rng(NULL, NULL);
     return st;
 }
@@ -157,8 +157,8 @@ static SECURITY_STATUS server_auth_leg(CredHandle *cred, CtxtHandle *ctx, const 
     SecBuffer ib = {(ULONG)len, SECBUFFER_TOKEN, (void *)auth}, ob = {0, SECBUFFER_TOKEN, NULL};
     SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
     ULONG attr;
-    return AcceptSecurityContext(cred, ctx, &id, ASC_REQ_CONFIDENTIALITY, SECURITY_NATIVE_DREP, ctx, &od,
-                                 &attr, NULL);
+    return AcceptSecurityContext(cred, ctx, &id, ASC_REQ_CONFIDENTIALITY, SECURITY_NATIVE_DREP, ctx,
+                                 &od, &attr, NULL);
 }
 
 static void check_session_key(CtxtHandle *ctx, const uint8_t *want)

@@ -27,9 +27,9 @@
 extern "C" {
 #endif
 
-#define SSPX_VERSION_MAJOR 0
-#define SSPX_VERSION_MINOR 1
-#define SSPX_VERSION_PATCH 0
+#define SSPX_VERSION_MAJOR  0
+#define SSPX_VERSION_MINOR  1
+#define SSPX_VERSION_PATCH  0
 #define SSPX_VERSION_STRING "0.1.0"
 
 SSPX_API const char *sspx_version(void);
@@ -75,8 +75,8 @@ typedef struct sspx_config sspx_config;
 typedef struct sspx_secret sspx_secret;
 
 /* Results of a user lookup. */
-#define SSPX_LOOKUP_FOUND 0
-#define SSPX_LOOKUP_NO_USER 1
+#define SSPX_LOOKUP_FOUND       0
+#define SSPX_LOOKUP_NO_USER     1
 #define SSPX_LOOKUP_UNAVAILABLE 2 /* -> SEC_E_NO_AUTHENTICATING_AUTHORITY */
 
 /*
@@ -91,8 +91,7 @@ typedef int (*sspx_lookup_fn)(void *user_data, const char *user, const char *dom
                               sspx_secret *out);
 
 SSPX_API SECURITY_STATUS sspx_secret_set_password(sspx_secret *s, const char *password_utf8);
-SSPX_API SECURITY_STATUS sspx_secret_set_nt_hash(sspx_secret *s, const uint8_t *hash,
-                                                 size_t len);
+SSPX_API SECURITY_STATUS sspx_secret_set_nt_hash(sspx_secret *s, const uint8_t *hash, size_t len);
 
 /*
  * A credential's configuration: string options, byte options and a lookup
@@ -115,7 +114,7 @@ SSPX_API SECURITY_STATUS sspx_config_set_bytes(sspx_config *cfg, const char *key
 SSPX_API SECURITY_STATUS sspx_config_set_lookup(sspx_config *cfg, sspx_lookup_fn fn,
                                                 void *user_data, void (*free_fn)(void *));
 
-#define SSPX_CRED_INBOUND 1  /* = SECPKG_CRED_INBOUND: a server        */
+#define SSPX_CRED_INBOUND  1 /* = SECPKG_CRED_INBOUND: a server        */
 #define SSPX_CRED_OUTBOUND 2 /* = SECPKG_CRED_OUTBOUND: a client       */
 
 /* Acquire a credential for `package` ("NTLM", ...). `cfg` may be NULL. The
@@ -134,24 +133,24 @@ SSPX_API const char *sspx_cred_package(const sspx_cred *cred);
  * SEC_E_NO_CREDENTIALS if there is none.
  */
 #define SSPX_SERVER_AUTH_DATA_VERSION 0x31585053u /* "SPX1" */
-#define SSPX_AUTH_ALLOW_NTLMV1 0x1u
-#define SSPX_AUTH_ALLOW_LM 0x2u
-#define SSPX_AUTH_REQUIRE_MIC 0x4u
-#define SSPX_AUTH_REQUIRE_128 0x8u
-#define SSPX_CBT_WHEN_SUPPLIED 0u /* check when the application supplies bindings */
-#define SSPX_CBT_NEVER 1u
-#define SSPX_CBT_REQUIRED 2u
+#define SSPX_AUTH_ALLOW_NTLMV1        0x1u
+#define SSPX_AUTH_ALLOW_LM            0x2u
+#define SSPX_AUTH_REQUIRE_MIC         0x4u
+#define SSPX_AUTH_REQUIRE_128         0x8u
+#define SSPX_CBT_WHEN_SUPPLIED        0u /* check when the application supplies bindings */
+#define SSPX_CBT_NEVER                1u
+#define SSPX_CBT_REQUIRED             2u
 
 typedef struct SSPX_SERVER_AUTH_DATA {
-    ULONG Version;           /* SSPX_SERVER_AUTH_DATA_VERSION */
-    ULONG Flags;             /* SSPX_AUTH_* */
-    const char *UsersFile;   /* see docs/USERS.md; may be NULL */
-    sspx_lookup_fn Lookup;   /* may be NULL; consulted after the file */
+    ULONG Version;         /* SSPX_SERVER_AUTH_DATA_VERSION */
+    ULONG Flags;           /* SSPX_AUTH_* */
+    const char *UsersFile; /* see docs/USERS.md; may be NULL */
+    sspx_lookup_fn Lookup; /* may be NULL; consulted after the file */
     void *LookupContext;
     const char *NetbiosDomain, *NetbiosComputer; /* NULL: defaults */
     const char *DnsDomain, *DnsComputer;
-    ULONG ChannelBindings;   /* SSPX_CBT_* */
-    ULONG ChallengeMaxAge;   /* seconds; 0 = 300 */
+    ULONG ChannelBindings; /* SSPX_CBT_* */
+    ULONG ChallengeMaxAge; /* seconds; 0 = 300 */
 } SSPX_SERVER_AUTH_DATA;
 
 /* --------------------------------------------------------------- contexts */
@@ -160,8 +159,8 @@ typedef struct sspx_ctx sspx_ctx;
 
 /* Options of one context. Zero-initialise, then set what you need. */
 typedef struct sspx_ctx_params {
-    uint32_t flags;          /* ASC_REQ_* (server) or ISC_REQ_* (client)   */
-    const char *target;      /* client: service principal, e.g. HTTP/host */
+    uint32_t flags;                  /* ASC_REQ_* (server) or ISC_REQ_* (client)   */
+    const char *target;              /* client: service principal, e.g. HTTP/host */
     const uint8_t *channel_bindings; /* SEC_CHANNEL_BINDINGS blob, or NULL */
     size_t channel_bindings_len;
 } sspx_ctx_params;

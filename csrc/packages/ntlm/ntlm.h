@@ -39,8 +39,8 @@ typedef struct ntlm_cred {
 
 enum ntlm_state {
     NTLM_S_INITIAL = 0,
-    NTLM_S_CHALLENGE_SENT,  /* server */
-    NTLM_S_NEGOTIATE_SENT,  /* client */
+    NTLM_S_CHALLENGE_SENT, /* server */
+    NTLM_S_NEGOTIATE_SENT, /* client */
     NTLM_S_DONE
 };
 
@@ -49,10 +49,10 @@ typedef struct ntlm_ctx {
     uint32_t flags; /* negotiated */
     uint8_t server_challenge[8];
     uint64_t challenge_time;
-    sspx_bytes negotiate;            /* copies for the MIC */
+    sspx_bytes negotiate; /* copies for the MIC */
     uint8_t challenge[512];
     size_t challenge_len;
-    uint8_t session_key[16];         /* ExportedSessionKey */
+    uint8_t session_key[16]; /* ExportedSessionKey */
     uint8_t send_sign[16], recv_sign[16];
     sspx_rc4 send_rc4, recv_rc4, scratch_rc4;
     uint32_t send_seq, recv_seq;
@@ -76,8 +76,8 @@ SSPX_WUR sspx_status ntlm_KXKEY_v1(uint32_t flags, const uint8_t session_base_ke
                                    const uint8_t lm_response[24], const uint8_t lm_hash[16],
                                    const uint8_t server_challenge[8], uint8_t out[16]);
 /* NTProofStr = HMAC_MD5(ResponseKeyNT, ServerChallenge || temp) */
-SSPX_WUR sspx_status ntlm_v2_proof(const uint8_t key[16], const uint8_t sc[8],
-                                   const uint8_t *temp, size_t temp_len, uint8_t out[16]);
+SSPX_WUR sspx_status ntlm_v2_proof(const uint8_t key[16], const uint8_t sc[8], const uint8_t *temp,
+                                   size_t temp_len, uint8_t out[16]);
 /* UTF-8 name -> its UTF-16LE form, both kept in w */
 SSPX_WUR sspx_status ntlm_wstr_set(ntlm_wstr *w, const char *utf8);
 /* Append a name in wire form (UTF-16LE or OEM = its UTF-8 bytes). */
@@ -102,6 +102,9 @@ SSPX_WUR sspx_status ntlm_decrypt(sspx_ctx *ctx, sspx_msg *msg);
 /* Decode a name field of an AUTHENTICATE/NEGOTIATE message to UTF-8. */
 SSPX_WUR sspx_status ntlm_field_utf8(const ntlm_field *f, bool unicode, char *out, size_t cap);
 
-#define NTLM_VERSION_BYTES {10, 0, 0x63, 0x45, 0, 0, 0, 15} /* 10.0.17763, NTLMSSP rev 15 */
+#define NTLM_VERSION_BYTES             \
+    {                                  \
+        10, 0, 0x63, 0x45, 0, 0, 0, 15 \
+    } /* 10.0.17763, NTLMSSP rev 15 */
 
 #endif

@@ -16,10 +16,10 @@
 #include "ntlm.h"
 #include "wire/cursor.h"
 
-#define CLIENT_FLAGS                                                                         \
-    (NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_OEM | NTLMSSP_REQUEST_TARGET |            \
-     NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_NTLM | NTLMSSP_NEGOTIATE_ALWAYS_SIGN |        \
-     NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY | NTLMSSP_NEGOTIATE_VERSION |                \
+#define CLIENT_FLAGS                                                                   \
+    (NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_OEM | NTLMSSP_REQUEST_TARGET |      \
+     NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_NTLM | NTLMSSP_NEGOTIATE_ALWAYS_SIGN | \
+     NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY | NTLMSSP_NEGOTIATE_VERSION |          \
      NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_56)
 
 static const uint8_t version[8] = NTLM_VERSION_BYTES;
@@ -35,8 +35,8 @@ static sspx_status client_negotiate(sspx_ctx *ctx, const sspx_step_in *in, sspx_
         f |= NTLMSSP_NEGOTIATE_SEAL;
     if (in->req_flags & ISC_REQ_IDENTIFY)
         f |= NTLMSSP_NEGOTIATE_IDENTIFY;
-    len = ntlm_encode_negotiate(msg, sizeof(msg), f, (ntlm_bytes){NULL, 0},
-                                (ntlm_bytes){NULL, 0}, version);
+    len = ntlm_encode_negotiate(msg, sizeof(msg), f, (ntlm_bytes){NULL, 0}, (ntlm_bytes){NULL, 0},
+                                version);
     ENSURE(len, SSPX_ERR_NTLM_TOO_LARGE);
     GUARD(sspx_bytes_set(&c->negotiate, msg, len));
     GUARD(sspx_bytes_set(&out->token, msg, len));
@@ -77,8 +77,7 @@ static sspx_status build_av(const sspx_step_in *in, const ntlm_challenge *ch, co
         GUARD(sspx_cbt_hash(&cbt, cb));
     }
     if (mic || in->cbt)
-        ENSURE(ntlm_av_put(out, cap, &pos, MsvAvChannelBindings, cb, 16),
-               SSPX_ERR_NTLM_TOO_LARGE);
+        ENSURE(ntlm_av_put(out, cap, &pos, MsvAvChannelBindings, cb, 16), SSPX_ERR_NTLM_TOO_LARGE);
     if (in->target && *in->target) {
         GUARD(ntlm_wstr_set(&spn, in->target));
         ENSURE(ntlm_av_put(out, cap, &pos, MsvAvTargetName, spn.u16, spn.u16_len),
@@ -168,8 +167,8 @@ static sspx_status client_authenticate(sspx_ctx *ctx, const sspx_step_in *in, ss
     ENSURE(len, SSPX_ERR_NTLM_TOO_LARGE);
     if (mic) {
         uint8_t m[16];
-        sspx_iov v[3] = {{c->negotiate.data, c->negotiate.len}, {in->token, in->token_len},
-                         {msg, len}};
+        sspx_iov v[3] = {
+            {c->negotiate.data, c->negotiate.len}, {in->token, in->token_len}, {msg, len}};
         GUARD(sspx_hmac_md5v(c->session_key, 16, v, 3, m));
         memcpy(msg + mic_at, m, 16);
     }

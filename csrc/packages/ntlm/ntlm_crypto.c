@@ -111,9 +111,7 @@ sspx_status ntlm_SEALKEY(uint32_t flags, const uint8_t esk[16], bool client, uin
                          size_t *out_len)
 {
     if (flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) {
-        size_t klen = (flags & NTLMSSP_NEGOTIATE_128)  ? 16
-                      : (flags & NTLMSSP_NEGOTIATE_56) ? 7
-                                                       : 5;
+        size_t klen = (flags & NTLMSSP_NEGOTIATE_128) ? 16 : (flags & NTLMSSP_NEGOTIATE_56) ? 7 : 5;
         sspx_iov v[2] = {{esk, klen}, {client ? client_seal : server_seal, sizeof(client_seal)}};
         *out_len = 16;
         return sspx_md5v(v, 2, out);

@@ -121,8 +121,7 @@ static sspx_status check_msg(SecBufferDesc *d)
     GUARD(sspx_desc_check(d));
     ENSURE(d->cBuffers < MAX_IOV, SSPX_ERR_BAD_BUFFER_DESC);
     for (ULONG i = 0; i < d->cBuffers; i++)
-        ENSURE(!is_data(&d->pBuffers[i]) || d->pBuffers[i].pvBuffer ||
-                   d->pBuffers[i].cbBuffer == 0,
+        ENSURE(!is_data(&d->pBuffers[i]) || d->pBuffers[i].pvBuffer || d->pBuffers[i].cbBuffer == 0,
                SSPX_ERR_BAD_BUFFER_DESC);
     return SEC_E_OK;
 }
@@ -177,8 +176,8 @@ static sspx_status check(sspx_ctx *ctx, sspx_msg *msg, bool seal)
     GUARD(digest(c, c->recv_sign, c->recv_seq, msg->desc, mac));
     GUARD(finish(c, &c->scratch_rc4, c->recv_seq, mac, want));
     /* without ESS the RandomPad is not checked (see 4.2.2.4 and 3.4.4.1) */
-    ok = sspx_ct_equal(sig, want, 4) && (ess ? sspx_ct_equal(sig + 4, want + 4, 12)
-                                             : sspx_ct_equal(sig + 8, want + 8, 8));
+    ok = sspx_ct_equal(sig, want, 4) &&
+         (ess ? sspx_ct_equal(sig + 4, want + 4, 12) : sspx_ct_equal(sig + 8, want + 8, 8));
     if (!ok) {
         if (seal)
             wipe_data(msg->desc);
@@ -195,7 +194,19 @@ static sspx_status check(sspx_ctx *ctx, sspx_msg *msg, bool seal)
     return SEC_E_OK;
 }
 
-sspx_status ntlm_make_signature(sspx_ctx *ctx, sspx_msg *msg) { return protect(ctx, msg, false); }
-sspx_status ntlm_verify_signature(sspx_ctx *ctx, sspx_msg *msg) { return check(ctx, msg, false); }
-sspx_status ntlm_encrypt(sspx_ctx *ctx, sspx_msg *msg) { return protect(ctx, msg, true); }
-sspx_status ntlm_decrypt(sspx_ctx *ctx, sspx_msg *msg) { return check(ctx, msg, true); }
+sspx_status ntlm_make_signature(sspx_ctx *ctx, sspx_msg *msg)
+{
+    return protect(ctx, msg, false);
+}
+sspx_status ntlm_verify_signature(sspx_ctx *ctx, sspx_msg *msg)
+{
+    return check(ctx, msg, false);
+}
+sspx_status ntlm_encrypt(sspx_ctx *ctx, sspx_msg *msg)
+{
+    return protect(ctx, msg, true);
+}
+sspx_status ntlm_decrypt(sspx_ctx *ctx, sspx_msg *msg)
+{
+    return check(ctx, msg, true);
+}

@@ -8,11 +8,24 @@
 #include "ntlm.h"
 #include "wire/utf.h"
 
-static const char *const known_keys[] = {
-    "users_file",       "netbios_domain", "netbios_computer",  "dns_domain", "dns_computer",
-    "dns_tree",         "channel_bindings", "challenge_max_age", "allow_ntlmv1", "allow_lm",
-    "require_mic",      "require_128",    "user",              "domain",     "password",
-    "nt_hash",          "workstation",    NULL};
+static const char *const known_keys[] = {"users_file",
+                                         "netbios_domain",
+                                         "netbios_computer",
+                                         "dns_domain",
+                                         "dns_computer",
+                                         "dns_tree",
+                                         "channel_bindings",
+                                         "challenge_max_age",
+                                         "allow_ntlmv1",
+                                         "allow_lm",
+                                         "require_mic",
+                                         "require_128",
+                                         "user",
+                                         "domain",
+                                         "password",
+                                         "nt_hash",
+                                         "workstation",
+                                         NULL};
 
 static int hexv(int c)
 {
@@ -173,8 +186,7 @@ void ntlm_cred_free(void *state)
 
 /* Convert SEC_WINNT_AUTH_IDENTITY_A/W (outbound) and SSPX_SERVER_AUTH_DATA
  * (inbound) into configuration. */
-static sspx_status u16_to_cfg(sspx_config *cfg, const char *key, const unsigned short *s,
-                              ULONG n)
+static sspx_status u16_to_cfg(sspx_config *cfg, const char *key, const unsigned short *s, ULONG n)
 {
     char out[4 * NTLM_NAME_MAX + 4];
     uint8_t tmp[2 * NTLM_NAME_MAX];
@@ -329,7 +341,10 @@ static sspx_status ntlm_complete_token(sspx_ctx *ctx, SecBufferDesc *token)
     return SEC_E_OK;
 }
 
-static int ntlm_recognise(const uint8_t *tok, size_t len) { return ntlm_msg_type(tok, len) != 0; }
+static int ntlm_recognise(const uint8_t *tok, size_t len)
+{
+    return ntlm_msg_type(tok, len) != 0;
+}
 
 const sspx_package sspx_ntlm_package = {
     .name = "NTLM",

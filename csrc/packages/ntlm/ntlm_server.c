@@ -16,10 +16,10 @@
 #include "wire/utf.h"
 
 /* Flags the server can grant (3.2.5.1.1); the rest of the client's are dropped. */
-#define SERVER_FLAGS                                                                         \
-    (NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_SEAL | NTLMSSP_NEGOTIATE_NTLM |              \
-     NTLMSSP_NEGOTIATE_ALWAYS_SIGN | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |            \
-     NTLMSSP_NEGOTIATE_IDENTIFY | NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_KEY_EXCH |        \
+#define SERVER_FLAGS                                                                   \
+    (NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_SEAL | NTLMSSP_NEGOTIATE_NTLM |        \
+     NTLMSSP_NEGOTIATE_ALWAYS_SIGN | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |      \
+     NTLMSSP_NEGOTIATE_IDENTIFY | NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_KEY_EXCH | \
      NTLMSSP_NEGOTIATE_56 | NTLMSSP_REQUEST_TARGET)
 
 sspx_status ntlm_field_utf8(const ntlm_field *f, bool unicode, char *out, size_t cap)
@@ -64,8 +64,8 @@ static sspx_status server_challenge(sspx_ctx *ctx, const sspx_step_in *in, sspx_
 
     f = (neg.flags & SERVER_FLAGS) | NTLMSSP_NEGOTIATE_NTLM | NTLMSSP_NEGOTIATE_TARGET_INFO |
         NTLMSSP_NEGOTIATE_VERSION | NTLMSSP_TARGET_TYPE_DOMAIN;
-    f |= (neg.flags & NTLMSSP_NEGOTIATE_UNICODE) ? NTLMSSP_NEGOTIATE_UNICODE
-                                                 : NTLMSSP_NEGOTIATE_OEM;
+    f |=
+        (neg.flags & NTLMSSP_NEGOTIATE_UNICODE) ? NTLMSSP_NEGOTIATE_UNICODE : NTLMSSP_NEGOTIATE_OEM;
     if (!(f & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) && cr->allow_lm &&
         (neg.flags & NTLMSSP_NEGOTIATE_LM_KEY))
         f |= NTLMSSP_NEGOTIATE_LM_KEY;
@@ -86,8 +86,8 @@ static sspx_status server_challenge(sspx_ctx *ctx, const sspx_step_in *in, sspx_
     ENSURE(ntlm_av_put(tinfo, sizeof(tinfo), &tinfo_len, MsvAvTimestamp, ts, 8) &&
                ntlm_av_put(tinfo, sizeof(tinfo), &tinfo_len, MsvAvEOL, NULL, 0),
            SSPX_ERR_NTLM_TOO_LARGE);
-    GUARD(put_name(tname, sizeof(tname), &tname_len, &cr->nb_domain,
-                   f & NTLMSSP_NEGOTIATE_UNICODE));
+    GUARD(
+        put_name(tname, sizeof(tname), &tname_len, &cr->nb_domain, f & NTLMSSP_NEGOTIATE_UNICODE));
 
     len = ntlm_encode_challenge(msg, sizeof(msg), f, (ntlm_bytes){tname, tname_len},
                                 c->server_challenge, (ntlm_bytes){tinfo, tinfo_len}, version);
@@ -107,8 +107,8 @@ static sspx_status check_bindings(const ntlm_cred *cr, const sspx_step_in *in, c
     static const uint8_t zero[16] = {0};
     uint8_t want[16];
     sspx_cbt cbt;
-    bool client_sent = av->seen[MsvAvChannelBindings] &&
-                       !sspx_ct_equal(av->v[MsvAvChannelBindings], zero, 16);
+    bool client_sent =
+        av->seen[MsvAvChannelBindings] && !sspx_ct_equal(av->v[MsvAvChannelBindings], zero, 16);
     if (cr->cbt_policy == NTLM_CBT_NEVER)
         return SEC_E_OK;
     if (!in->cbt) {
@@ -180,8 +180,7 @@ static sspx_status verify_v1(ntlm_ctx *c, const ntlm_authenticate *a, const sspx
     return SEC_E_OK;
 }
 
-static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in,
-                                       sspx_step_out *out)
+static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
 {
     ntlm_ctx *c = ctx->state;
     const ntlm_cred *cr = ctx->cred->state;
@@ -207,8 +206,8 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in,
 
     /* The flags the client used, limited to what the CHALLENGE offered. */
     if (a.flags)
-        c->flags = (c->flags & a.flags) |
-                   (c->flags & (NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_OEM));
+        c->flags =
+            (c->flags & a.flags) | (c->flags & (NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_OEM));
     unicode = c->flags & NTLMSSP_NEGOTIATE_UNICODE;
     GUARD(ntlm_field_utf8(&a.user, unicode, c->user, sizeof(c->user)));
     GUARD(ntlm_field_utf8(&a.domain, unicode, c->domain, sizeof(c->domain)));
@@ -243,8 +242,8 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in,
     }
     c->ntlmv2 = true;
     if (unicode) {
-        GUARD_GOTO(ntlm_NTOWFv2(sec.nt_hash, a.user.p, a.user.len, a.domain.p, a.domain.len,
-                                ntowf));
+        GUARD_GOTO(
+            ntlm_NTOWFv2(sec.nt_hash, a.user.p, a.user.len, a.domain.p, a.domain.len, ntowf));
     } else {
         /* OEM names: NTOWFv2 is still over their UTF-16 form */
         ntlm_wstr u, d;
@@ -278,8 +277,8 @@ keys:
 
     out->ret_flags = ASC_RET_CONNECTION;
     if (c->flags & NTLMSSP_NEGOTIATE_SIGN)
-        out->ret_flags |= ASC_RET_INTEGRITY |
-                          (in->req_flags & (ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT));
+        out->ret_flags |=
+            ASC_RET_INTEGRITY | (in->req_flags & (ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT));
     if (c->flags & NTLMSSP_NEGOTIATE_SEAL)
         out->ret_flags |= ASC_RET_CONFIDENTIALITY;
     if (c->flags & NTLMSSP_NEGOTIATE_IDENTIFY)
