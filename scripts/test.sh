@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what it
+# needs, builds with -Werror, runs the C tests, the ABI checks and the
+# interop tests against real peers (Samba's ntlm_auth, curl), then the C
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer, replays
+# every fuzz corpus under the same sanitizers, and checks the formatting.
+#
+#   bash scripts/test.sh            everything
+#   SSPX_QUICK=1 bash scripts/test.sh   skip the sanitizer and fuzz stages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=2
+
+# ------------------------------------------------------------- packages
+packages=(cmake make pkg-config gcc g++ clang libclang-rt-14-dev clang-format libssl-dev
+    heimdal-multidev curl winbind samba-common-bin mingw-w64-x86-64-dev ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "== installing: ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+stage_pass=0
+stage_fail=0
+failed=()
+stage() { # name, command...
+    local name=$1
+    shift
+    echo
+    echo "== $name"
+    if "$@"; then
+        stage_pass=$((stage_pass + 1))
+    else
+        stage_fail=$((stage_fail + 1))
+        failed+=("$name")
+        echo "!! stage failed: $name"
+    fi
+}
+
+# ------------------------------------------------- build + tests (gcc)
+build_main() {
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSPX_WERROR=ON >/dev/null &&
+        cmake --build build -j"$jobs"
+}
+run_ctest() { ctest --test-dir build --output-on-failure -j1 --timeout 300; }
+
+# ---------------------------------------- the same under ASan + UBSan
+build_asan() {
+    CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSSPX_SANITIZE=ON \
+        -DSSPX_BUILD_BENCH=OFF -DSSPX_BUILD_EXAMPLES=OFF >/dev/null &&
+        cmake --build build-asan -j"$jobs"
+}
+run_asan() {
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure -j1 -L c -LE abi --timeout 600
+}
+
+format_check() {
+    local files
+    files=$(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus/')
+    # shellcheck disable=SC2086
+    clang-format --dry-run -Werror $files
+}
+
+stage "build (gcc, -Wall -Wextra -Werror)" build_main
+stage "ctest: C tests, ABI checks, interop with real peers" run_ctest
+if [ -z "${SSPX_QUICK:-}" ]; then
+    stage "build (clang, ASan + UBSan)" build_asan
+    stage "ctest under ASan + UBSan" run_asan
+    if [ -x scripts/fuzz_replay.sh ] || [ -f scripts/fuzz_replay.sh ]; then
+        stage "fuzz corpora replayed under ASan + UBSan" bash scripts/fuzz_replay.sh
+    else
+        stage "fuzz corpora replayed under ASan + UBSan" false
+    fi
+fi
+stage "clang-format" format_check
+
+echo
+echo "stages: ${stage_pass} passed, ${stage_fail} failed${failed:+: ${failed[*]}}"
+# the closing line counts ctest's tests of the main build
+total=$(ctest --test-dir build -N 2>/dev/null | sed -n 's/^Total Tests: //p')
+if ((stage_fail)); then
+    echo "${total:-0} tests; some stages failed"
+    exit 1
+fi
+echo "${total:-0} passed, 0 failed"
