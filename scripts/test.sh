@@ -13,7 +13,7 @@ root=$(pwd)
 jobs=2
 
 # ------------------------------------------------------------- packages
-packages=(cmake make pkg-config gcc g++ clang libclang-rt-14-dev clang-format libssl-dev
+packages=(cmake make pkg-config gcc g++ libc6-dev clang libclang-rt-14-dev clang-format libssl-dev
     heimdal-multidev curl winbind samba-common-bin mingw-w64-x86-64-dev ca-certificates)
 missing=()
 for p in "${packages[@]}"; do

@@ -119,9 +119,15 @@ typedef struct sspx_user_store {
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_users_load_file(sspx_user_store *st, const char *path);
 SSPX_INTERNAL void sspx_users_clear(sspx_user_store *st);
 /* Returns SSPX_LOOKUP_*; on FOUND `out` has an NT hash, and the password
- * too when `want_password` and the store knows it. */
+ * too when `want_password` and the store knows it. `name` receives the
+ * account's own spelling of user and domain (the file's entry; the domain
+ * the server stands for when the entry says "*" and the client named none),
+ * valid as long as the store and the given strings. */
+typedef struct sspx_account_name {
+    const char *user, *domain;
+} sspx_account_name;
 SSPX_INTERNAL int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *domain,
-                                    bool want_password, sspx_secret *out);
+                                    bool want_password, sspx_secret *out, sspx_account_name *name);
 
 /* ------------------------------------------------------- channel bindings */
 

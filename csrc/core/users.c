@@ -187,8 +187,9 @@ static int domain_matches(const sspx_user_store *st, const char *entry, const ch
 }
 
 int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *domain,
-                      bool want_password, sspx_secret *out)
+                      bool want_password, sspx_secret *out, sspx_account_name *name)
 {
+    const char *dflt = st->default_domain ? st->default_domain : "";
     const sspx_user_entry *hit = NULL;
     /* Scan the whole table (no early exit): the time does not depend on
      * where, or whether, the user is found. */
@@ -203,6 +204,8 @@ int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *d
             return SSPX_LOOKUP_NO_USER;
         memcpy(out->nt_hash, hit->secret.nt_hash, 16);
         out->have_nt_hash = 1;
+        name->user = hit->user;
+        name->domain = strcmp(hit->domain, "*") != 0 ? hit->domain : *domain ? domain : dflt;
         if (want_password && hit->secret.password &&
             !(out->password = sspx_strdup(hit->secret.password)))
             return SSPX_LOOKUP_UNAVAILABLE;
@@ -214,6 +217,8 @@ int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *d
             return r;
         if (r != SSPX_LOOKUP_FOUND || !out->have_nt_hash)
             return SSPX_LOOKUP_NO_USER;
+        name->user = user;
+        name->domain = *domain ? domain : dflt;
         return SSPX_LOOKUP_FOUND;
     }
     return SSPX_LOOKUP_NO_USER;

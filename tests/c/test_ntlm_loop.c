@@ -298,6 +298,17 @@ static void user_sources(void)
     FreeCredentialsHandle(&cc);
     CHECK_ST(t_client_cred(&cc, "bob", "", "Passw0rd!"), SEC_E_OK); /* default domain */
     CHECK_ST(t_handshake(&h, &cc, &sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+    name_is(&h.sctx, "TESTDOM\\bob"); /* the account's domain, not the client's empty one */
+    t_hs_free(&h);
+    FreeCredentialsHandle(&cc);
+    CHECK_ST(t_client_cred(&cc, "BOB", "testdom", "Passw0rd!"), SEC_E_OK);
+    CHECK_ST(t_handshake(&h, &cc, &sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+    name_is(&h.sctx, "TESTDOM\\bob"); /* the account's own spelling */
+    t_hs_free(&h);
+    FreeCredentialsHandle(&cc);
+    CHECK_ST(t_client_cred(&cc, "alice", "", "Secret1"), SEC_E_OK);
+    CHECK_ST(t_handshake(&h, &cc, &sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+    name_is(&h.sctx, "TESTDOM\\alice"); /* "*" entry, no domain: the server's domain */
     t_hs_free(&h);
     FreeCredentialsHandle(&cc);
     FreeCredentialsHandle(&sc);

@@ -188,6 +188,7 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in, ss
     ntlm_v2_blob blob;
     ntlm_av av;
     sspx_secret sec;
+    sspx_account_name account = {"ANONYMOUS LOGON", "NT AUTHORITY"};
     uint8_t kxkey[16], proof[16], ntowf[16], mic[16];
     bool unicode, found, mic_expected = false;
     uint64_t now, age;
@@ -230,7 +231,7 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in, ss
         GUARD(ntlm_decode_av(blob.av, blob.av_len, &av));
     }
 
-    r = sspx_users_lookup(&cr->users, c->user, c->domain, a.nt.len == 0, &sec);
+    r = sspx_users_lookup(&cr->users, c->user, c->domain, a.nt.len == 0, &sec, &account);
     ENSURE_GOTO(r != SSPX_LOOKUP_UNAVAILABLE, SSPX_ERR_AUTHORITY_UNAVAILABLE);
     found = r == SSPX_LOOKUP_FOUND;
     if (!found) /* same work as for a wrong password */
@@ -272,8 +273,8 @@ keys:
         GUARD_GOTO(compute_mic(c, in->token, in->token_len, mic));
         ENSURE_GOTO(sspx_ct_equal(mic, a.mic, 16), SSPX_ERR_NTLM_MIC_MISMATCH);
     }
-    GUARD_GOTO(sspx_ctx_set_client_name(ctx, c->anonymous ? "NT AUTHORITY" : c->domain,
-                                        c->anonymous ? "ANONYMOUS LOGON" : c->user));
+    /* the account's own spelling, as Windows reports the account it found */
+    GUARD_GOTO(sspx_ctx_set_client_name(ctx, account.domain, account.user));
 
     out->ret_flags = ASC_RET_CONNECTION;
     if (c->flags & NTLMSSP_NEGOTIATE_SIGN)
