@@ -143,13 +143,16 @@ sspx_status sspx_ctx_run_step(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_o
 
 sspx_status sspx_ctx_set_client_name(sspx_ctx *ctx, const char *domain, const char *user)
 {
-    size_t n = strlen(domain) + strlen(user) + 2;
-    char *s = malloc(n);
+    size_t dl = strlen(domain), ul = strlen(user);
+    char *s = malloc(dl + ul + 2), *p;
     ENSURE(s, SSPX_ERR_NO_MEMORY);
-    if (*domain)
-        snprintf(s, n, "%s\\%s", domain, user);
-    else
-        snprintf(s, n, "%s", user);
+    p = s;
+    if (dl) { /* "DOMAIN\user", or "user" alone when there is no domain */
+        memcpy(p, domain, dl);
+        p += dl;
+        *p++ = '\\';
+    }
+    memcpy(p, user, ul + 1);
     sspx_free_str(&ctx->client_name);
     ctx->client_name = s;
     return SEC_E_OK;

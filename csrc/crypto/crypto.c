@@ -5,6 +5,7 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static struct {
@@ -18,11 +19,26 @@ static struct {
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_key_t g_tls_key;
 
-/* Per-thread scratch contexts for one-shot operations. */
+/* Per-thread scratch contexts for one-shot operations: a digest context, a
+ * cipher context for DES, one bound to RC4 once (re-keying it then costs a
+ * key schedule, not a provider context), and a pool of random bytes so a
+ * handshake's few small draws cost one RAND_bytes_ex now and then. */
+#define RANDOM_POOL 256
 typedef struct tls_ctx {
     EVP_MD_CTX *md;
     EVP_CIPHER_CTX *cipher;
+    EVP_CIPHER_CTX *rc4;
+    uint8_t pool[RANDOM_POOL];
+    size_t pool_left; /* unused bytes at the end of pool */
+    unsigned pool_gen;
 } tls_ctx;
+
+/* Bumped in a forked child: a pool drawn before fork() is never reused. */
+static atomic_uint g_fork_gen;
+static void on_fork_child(void)
+{
+    atomic_fetch_add(&g_fork_gen, 1);
+}
 
 static void tls_free(void *p)
 {
@@ -31,12 +47,14 @@ static void tls_free(void *p)
         return;
     EVP_MD_CTX_free(t->md);
     EVP_CIPHER_CTX_free(t->cipher);
-    OPENSSL_free(t);
+    EVP_CIPHER_CTX_free(t->rc4);
+    OPENSSL_clear_free(t, sizeof(*t));
 }
 
 static void do_init(void)
 {
-    if (pthread_key_create(&g_tls_key, tls_free) != 0)
+    if (pthread_key_create(&g_tls_key, tls_free) != 0 ||
+        pthread_atfork(NULL, NULL, on_fork_child) != 0)
         return;
     g.lib = OSSL_LIB_CTX_new();
     if (!g.lib)
@@ -73,7 +91,10 @@ static tls_ctx *tls(void)
         return NULL;
     t->md = EVP_MD_CTX_new();
     t->cipher = EVP_CIPHER_CTX_new();
-    if (!t->md || !t->cipher || pthread_setspecific(g_tls_key, t) != 0) {
+    t->rc4 = EVP_CIPHER_CTX_new();
+    if (!t->md || !t->cipher || !t->rc4 ||
+        !EVP_CipherInit_ex2(t->rc4, g.rc4, NULL, NULL, 1, NULL) ||
+        pthread_setspecific(g_tls_key, t) != 0) {
         tls_free(t);
         return NULL;
     }
@@ -161,6 +182,10 @@ sspx_status sspx_rc4_init(sspx_rc4 *r, const uint8_t *key, size_t klen)
     if (!r->evp)
         r->evp = EVP_CIPHER_CTX_new();
     ENSURE(r->evp, SSPX_ERR_NO_MEMORY);
+    if (klen == 16) { /* RC4's default key length: one init */
+        ENSURE(EVP_CipherInit_ex2(r->evp, g.rc4, key, NULL, 1, NULL), SSPX_ERR_CRYPTO);
+        return SEC_E_OK;
+    }
     params[0] = OSSL_PARAM_construct_size_t("keylen", &kl);
     params[1] = OSSL_PARAM_construct_end();
     ENSURE(EVP_CipherInit_ex2(r->evp, g.rc4, NULL, NULL, 1, params) &&
@@ -200,16 +225,14 @@ void sspx_rc4_free(sspx_rc4 *r)
 
 sspx_status sspx_rc4k(const uint8_t *key, size_t klen, const uint8_t *in, uint8_t *out, size_t n)
 {
-    OSSL_PARAM params[2];
-    size_t kl = klen;
     int ol;
     tls_ctx *t = tls();
     ENSURE(t, SSPX_ERR_CRYPTO_INIT);
-    params[0] = OSSL_PARAM_construct_size_t("keylen", &kl);
-    params[1] = OSSL_PARAM_construct_end();
-    ENSURE(EVP_CipherInit_ex2(t->cipher, g.rc4, NULL, NULL, 1, params) &&
-               EVP_CipherInit_ex2(t->cipher, NULL, key, NULL, 1, NULL) &&
-               EVP_CipherUpdate(t->cipher, out, &ol, in, (int)n),
+    ENSURE(klen == 16 && n <= INT32_MAX, SSPX_ERR_CRYPTO); /* NTLM's RC4K keys are 16 bytes */
+    /* the per-thread context is bound to RC4 with its default 16-byte key
+     * length; only the key schedule is redone */
+    ENSURE(EVP_CipherInit_ex2(t->rc4, NULL, key, NULL, 1, NULL) &&
+               EVP_CipherUpdate(t->rc4, out, &ol, in, (int)n),
            SSPX_ERR_CRYPTO);
     return SEC_E_OK;
 }
@@ -262,8 +285,23 @@ uint32_t sspx_crc32(uint32_t crc, const uint8_t *p, size_t n)
 
 sspx_status sspx_crypto_random(uint8_t *out, size_t n)
 {
-    GUARD(sspx_crypto_init());
-    ENSURE(RAND_bytes_ex(g.lib, out, n, 0) == 1, SSPX_ERR_RNG);
+    tls_ctx *t = tls();
+    unsigned gen = atomic_load(&g_fork_gen);
+    ENSURE(t, SSPX_ERR_CRYPTO_INIT);
+    if (n > RANDOM_POOL / 4) {
+        ENSURE(RAND_bytes_ex(g.lib, out, n, 0) == 1, SSPX_ERR_RNG);
+        return SEC_E_OK;
+    }
+    if (t->pool_left < n || t->pool_gen != gen) {
+        ENSURE(RAND_bytes_ex(g.lib, t->pool, RANDOM_POOL, 0) == 1, SSPX_ERR_RNG);
+        t->pool_left = RANDOM_POOL;
+        t->pool_gen = gen;
+    }
+    /* hand out the tail of the pool and wipe it: a byte is never given twice */
+    uint8_t *p = t->pool + t->pool_left - n;
+    memcpy(out, p, n);
+    OPENSSL_cleanse(p, n);
+    t->pool_left -= n;
     return SEC_E_OK;
 }
 

@@ -76,7 +76,7 @@ bool sspx_utf8_to_utf16le(const char *str, size_t slen, bool upper, uint8_t *out
     const uint8_t *s = (const uint8_t *)str;
     size_t i = 0, o = 0;
     while (i < slen) {
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t k = utf8_next(s + i, slen - i, &cp);
         if (k == 0)
             return false;
@@ -167,7 +167,7 @@ bool sspx_oem_to_utf8(const uint8_t *p, size_t len, char *out, size_t cap)
     if (cap == 0)
         return false;
     while (i < len) {
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t k;
         if (p[i] == 0)
             return false;
@@ -180,7 +180,7 @@ bool sspx_oem_to_utf8(const uint8_t *p, size_t len, char *out, size_t cap)
     }
     i = 0;
     while (i < len) {
-        uint32_t cp;
+        uint32_t cp = 0;
         size_t k = 1;
         if (utf8)
             k = utf8_next(p + i, len - i, &cp);

@@ -129,7 +129,7 @@ static sspx_status check_msg(SecBufferDesc *d)
 static sspx_status protect(sspx_ctx *ctx, sspx_msg *msg, bool seal)
 {
     ntlm_ctx *c = ctx->state;
-    SecBuffer *sb;
+    SecBuffer *sb = NULL;
     uint8_t sig[SIG_LEN], mac[16];
     GUARD(check_msg(msg->desc));
     ENSURE(msg->qop == 0, SSPX_ERR_UNSUPPORTED);
@@ -156,7 +156,7 @@ static sspx_status protect(sspx_ctx *ctx, sspx_msg *msg, bool seal)
 static sspx_status check(sspx_ctx *ctx, sspx_msg *msg, bool seal)
 {
     ntlm_ctx *c = ctx->state;
-    SecBuffer *sb;
+    SecBuffer *sb = NULL;
     uint8_t sig[SIG_LEN], want[SIG_LEN], mac[16];
     sspx_rc4 tmp;
     bool ess = c->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, ok;
