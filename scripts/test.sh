@@ -62,6 +62,13 @@ run_asan() {
         ctest --test-dir build-asan --output-on-failure -j1 -L c -LE abi --timeout 600
 }
 
+build_tsan() {
+    CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSSPX_TSAN=ON \
+        -DSSPX_BUILD_BENCH=OFF -DSSPX_BUILD_EXAMPLES=OFF >/dev/null &&
+        cmake --build build-tsan -j"$jobs" --target test_threads
+}
+run_tsan() { TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/test_threads; }
+
 format_check() {
     local files
     files=$(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus/')
@@ -74,6 +81,8 @@ stage "ctest: C tests, ABI checks, interop with real peers" run_ctest
 if [ -z "${SSPX_QUICK:-}" ]; then
     stage "build (clang, ASan + UBSan)" build_asan
     stage "ctest under ASan + UBSan" run_asan
+    stage "build (clang, ThreadSanitizer)" build_tsan
+    stage "concurrency tests under ThreadSanitizer" run_tsan
     if [ -x scripts/fuzz_replay.sh ] || [ -f scripts/fuzz_replay.sh ]; then
         stage "fuzz corpora replayed under ASan + UBSan" bash scripts/fuzz_replay.sh
     else

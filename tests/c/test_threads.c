@@ -2,6 +2,7 @@
  * own handshakes; many threads hammering one context (serialised inside);
  * a context deleted while other threads use its handle. */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "fixtures.h"
 
@@ -89,7 +90,7 @@ static void one_context_many_threads(void)
 }
 
 static CtxtHandle g_victim;
-static volatile int g_stop;
+static atomic_int g_stop;
 static void *user_of_handle(void *arg)
 {
     long ok = 0, invalid = 0;
