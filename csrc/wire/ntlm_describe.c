@@ -37,18 +37,20 @@ static void string_node(sspx_desc *parent, const char *name, size_t hdr_off, con
     sspx_desc *d;
     bool ok = f->len == 0 || (unicode ? sspx_utf16le_to_utf8(f->p, f->len, txt, sizeof(txt))
                                       : sspx_oem_to_utf8(f->p, f->len, txt, sizeof(txt)));
+    /* an empty field's offset is whatever the peer wrote: point at its header */
+    size_t off = f->len ? f->off : hdr_off;
     if (f->len == 0)
         txt[0] = 0;
     if (ok)
-        d = sspx_desc_text_node(parent, name, SSPX_DESC_STRING, f->off, f->len, 0, txt);
+        d = sspx_desc_text_node(parent, name, SSPX_DESC_STRING, off, f->len, 0, txt);
     else
-        d = sspx_desc_bytes_node(parent, name, f->off, f->p, f->len);
+        d = sspx_desc_bytes_node(parent, name, off, f->p, f->len);
     sspx_desc_uint_node(d, "FieldHeaderOffset", hdr_off, 8, hdr_off);
 }
 
 static void bytes_field(sspx_desc *parent, const char *name, size_t hdr_off, const ntlm_field *f)
 {
-    sspx_desc *d = sspx_desc_bytes_node(parent, name, f->off, f->p, f->len);
+    sspx_desc *d = sspx_desc_bytes_node(parent, name, f->len ? f->off : hdr_off, f->p, f->len);
     sspx_desc_uint_node(d, "FieldHeaderOffset", hdr_off, 8, hdr_off);
 }
 
