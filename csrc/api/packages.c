@@ -3,18 +3,28 @@
 
 #include "api.h"
 
+#define MAX_PACKAGES 16
+
+/* Every registered package, in registry order; returns how many. */
+static size_t all_packages(const sspx_package *all[MAX_PACKAGES])
+{
+    size_t n = sspx_package_total();
+    for (size_t i = 0; i < n && i < MAX_PACKAGES; i++)
+        all[i] = sspx_package_at(i);
+    return n < MAX_PACKAGES ? n : MAX_PACKAGES;
+}
+
 SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(PULONG pcPackages,
                                                               PSecPkgInfoA *ppPackageInfo)
 {
-    const sspx_package *all[16];
-    size_t n = sspx_package_total();
+    const sspx_package *all[MAX_PACKAGES];
+    size_t n;
     if (pcPackages)
         *pcPackages = 0;
     if (ppPackageInfo)
         *ppPackageInfo = NULL;
     ENSURE(pcPackages && ppPackageInfo, SSPX_ERR_NULL_ARG);
-    for (size_t i = 0; i < n && i < 16; i++)
-        all[i] = sspx_package_at(i);
+    n = all_packages(all);
     *ppPackageInfo = sspx_pkginfo_alloc(all, n);
     ENSURE(*ppPackageInfo, SSPX_ERR_NO_MEMORY);
     *pcPackages = (ULONG)n;
@@ -79,15 +89,14 @@ static PSecPkgInfoW pkginfo_w(const sspx_package *const *pkgs, size_t n)
 SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(PULONG pcPackages,
                                                               PSecPkgInfoW *ppPackageInfo)
 {
-    const sspx_package *all[16];
-    size_t n = sspx_package_total();
+    const sspx_package *all[MAX_PACKAGES];
+    size_t n;
     if (pcPackages)
         *pcPackages = 0;
     if (ppPackageInfo)
         *ppPackageInfo = NULL;
     ENSURE(pcPackages && ppPackageInfo, SSPX_ERR_NULL_ARG);
-    for (size_t i = 0; i < n && i < 16; i++)
-        all[i] = sspx_package_at(i);
+    n = all_packages(all);
     *ppPackageInfo = pkginfo_w(all, n);
     ENSURE(*ppPackageInfo, SSPX_ERR_NO_MEMORY);
     *pcPackages = (ULONG)n;

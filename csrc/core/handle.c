@@ -6,6 +6,7 @@
  * table lock, so an object outlives any call that found it even if another
  * thread deletes its handle meanwhile.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,10 @@ static slot *find(const SecHandle *h, int kind, enum sspx_err *err)
     return s;
 }
 
-sspx_status sspx_handle_get(const SecHandle *h, int kind, void **obj)
+/* Look up a live handle; with `release`, also retire it (the generation
+ * moves on and the slot is freed), handing the table's reference over.
+ * Without, take a new reference for the caller. */
+static sspx_status lookup(const SecHandle *h, int kind, void **obj, bool release)
 {
     enum sspx_err err;
     pthread_mutex_lock(&T.lock);
@@ -101,26 +105,25 @@ sspx_status sspx_handle_get(const SecHandle *h, int kind, void **obj)
         return SSPX_ERROR(err);
     }
     *obj = s->obj;
-    obj_ref(kind, s->obj);
+    if (release) {
+        s->obj = NULL;
+        s->kind = 0;
+        s->gen++;
+        s->next_free = T.free_head;
+        T.free_head = (uint32_t)(s - T.slots) + 1;
+    } else {
+        obj_ref(kind, s->obj);
+    }
     pthread_mutex_unlock(&T.lock);
     return SEC_E_OK;
 }
 
+sspx_status sspx_handle_get(const SecHandle *h, int kind, void **obj)
+{
+    return lookup(h, kind, obj, false);
+}
+
 sspx_status sspx_handle_release(const SecHandle *h, int kind, void **obj)
 {
-    enum sspx_err err;
-    pthread_mutex_lock(&T.lock);
-    slot *s = find(h, kind, &err);
-    if (!s) {
-        pthread_mutex_unlock(&T.lock);
-        return SSPX_ERROR(err);
-    }
-    *obj = s->obj;
-    s->obj = NULL;
-    s->kind = 0;
-    s->gen++;
-    s->next_free = T.free_head;
-    T.free_head = (uint32_t)(s - T.slots) + 1;
-    pthread_mutex_unlock(&T.lock);
-    return SEC_E_OK;
+    return lookup(h, kind, obj, true);
 }

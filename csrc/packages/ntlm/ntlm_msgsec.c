@@ -126,20 +126,28 @@ static sspx_status check_msg(SecBufferDesc *d)
     return SEC_E_OK;
 }
 
-static sspx_status protect(sspx_ctx *ctx, sspx_msg *msg, bool seal)
+/* What every message call checks first: the buffers, that the protection
+ * asked for was negotiated, the signature buffer; then the keys exist. */
+static sspx_status prepare(sspx_ctx *ctx, sspx_msg *msg, bool seal, SecBuffer **sb)
 {
-    ntlm_ctx *c = ctx->state;
-    SecBuffer *sb = NULL;
-    uint8_t sig[SIG_LEN], mac[16];
+    const ntlm_ctx *c = ctx->state;
     GUARD(check_msg(msg->desc));
-    ENSURE(msg->qop == 0, SSPX_ERR_UNSUPPORTED);
     if (seal)
         ENSURE(c->flags & NTLMSSP_NEGOTIATE_SEAL, SSPX_ERR_NTLM_NOT_SEALING);
     else
         ENSURE(c->flags & (NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_SEAL),
                SSPX_ERR_NTLM_NOT_SIGNING);
-    GUARD(sig_buffer(msg->desc, &sb));
-    GUARD(ensure_keys(ctx));
+    GUARD(sig_buffer(msg->desc, sb));
+    return ensure_keys(ctx);
+}
+
+static sspx_status protect(sspx_ctx *ctx, sspx_msg *msg, bool seal)
+{
+    ntlm_ctx *c = ctx->state;
+    SecBuffer *sb = NULL;
+    uint8_t sig[SIG_LEN], mac[16];
+    ENSURE(msg->qop == 0, SSPX_ERR_UNSUPPORTED);
+    GUARD(prepare(ctx, msg, seal, &sb));
     /* 3.4.3: the MAC covers the plaintext; RC4 runs over the data first,
      * then over the checksum */
     GUARD(digest(c, c->send_sign, c->send_seq, msg->desc, mac));
@@ -160,16 +168,9 @@ static sspx_status check(sspx_ctx *ctx, sspx_msg *msg, bool seal)
     uint8_t sig[SIG_LEN], want[SIG_LEN], mac[16];
     sspx_rc4 tmp;
     bool ess = c->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, ok;
-    GUARD(check_msg(msg->desc));
-    if (seal)
-        ENSURE(c->flags & NTLMSSP_NEGOTIATE_SEAL, SSPX_ERR_NTLM_NOT_SEALING);
-    else
-        ENSURE(c->flags & (NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_SEAL),
-               SSPX_ERR_NTLM_NOT_SIGNING);
-    GUARD(sig_buffer(msg->desc, &sb));
+    GUARD(prepare(ctx, msg, seal, &sb));
     ENSURE(sb->cbBuffer == SIG_LEN, SSPX_ERR_NTLM_SIG_SIZE);
     memcpy(sig, sb->pvBuffer, SIG_LEN);
-    GUARD(ensure_keys(ctx));
     GUARD(sspx_rc4_copy(&c->scratch_rc4, &c->recv_rc4));
     if (seal)
         GUARD(rc4_data(&c->scratch_rc4, msg->desc));
