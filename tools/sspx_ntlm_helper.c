@@ -24,86 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base64.h"
 #include <sspx/sspi.h>
 #include <sspx/sspx.h>
 
 /* A helper line carries one base64 NTLM token; NTLM tokens are a few KiB at
  * most, so anything longer is garbage and is refused rather than buffered. */
 #define MAX_LINE (64 * 1024)
-
-/* ----------------------------------------------------------- base64 */
-
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const uint8_t *in, size_t len)
-{
-    char *out = malloc(4 * ((len + 2) / 3) + 1), *p = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < len)
-            v |= in[i + 2];
-        *p++ = b64_alphabet[(v >> 18) & 63];
-        *p++ = b64_alphabet[(v >> 12) & 63];
-        *p++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-        *p++ = i + 2 < len ? b64_alphabet[v & 63] : '=';
-    }
-    *p = 0;
-    return out;
-}
-
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict decoding: a token that is not clean base64 is a protocol error,
- * not something to guess about. Returns a malloc'd buffer or NULL. */
-static uint8_t *b64_decode(const char *in, size_t *out_len)
-{
-    size_t n = strlen(in), o = 0, pad = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    uint8_t *out;
-    while (n > 0 && in[n - 1] == '=' && pad < 2) {
-        n--;
-        pad++;
-    }
-    if (n == 0 || (n + pad) % 4 != 0)
-        return NULL;
-    out = malloc(n * 3 / 4 + 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value(in[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-        }
-    }
-    *out_len = o;
-    return out;
-}
 
 /* ----------------------------------------------------------- state */
 
@@ -116,6 +43,12 @@ typedef struct helper {
     uint32_t ntlm_flags; /* NegotiateFlags of the last AUTHENTICATE seen/sent */
     int have_flags;
 } helper;
+
+/* a NUL-terminated line's base64 */
+static uint8_t *b64_decode_str(const char *in, size_t *out_len)
+{
+    return b64_decode(in, strlen(in), out_len);
+}
 
 static void reply(const char *fmt_tag, const char *text)
 {
@@ -274,7 +207,7 @@ static void server_line(helper *h, const char *cmd, const char *arg)
      * if its token turns out to be unusable */
     if (strcmp(cmd, "YR") == 0)
         drop_ctx(h);
-    if (!arg || !(tok = b64_decode(arg, &len))) {
+    if (!arg || !(tok = b64_decode_str(arg, &len))) {
         reply("BH", "missing or invalid base64 token");
         return;
     }
@@ -360,7 +293,7 @@ static void client_line(helper *h, const char *cmd, const char *arg)
         reply("BH", "TT without a preceding YR");
         return;
     }
-    if (!arg || !(tok = b64_decode(arg, &len))) {
+    if (!arg || !(tok = b64_decode_str(arg, &len))) {
         reply("BH", "missing or invalid base64 token");
         return;
     }
