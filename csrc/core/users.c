@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core.h"
 #include "crypto/crypto.h"
@@ -128,20 +129,26 @@ static sspx_status add_line(sspx_user_store *st, char *line)
 sspx_status sspx_users_load_file(sspx_user_store *st, const char *path)
 {
     FILE *f;
+    struct stat sb;
     char *buf = NULL;
-    size_t n = 0;
+    size_t n = 0, size;
     sspx_status status = SEC_E_OK;
     f = fopen(path, "rb");
     ENSURE(f, SSPX_ERR_USER_FILE_UNREADABLE);
-    buf = malloc(USERS_FILE_MAX + 1);
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > USERS_FILE_MAX) {
+        fclose(f);
+        BAIL(SSPX_ERR_USER_FILE_UNREADABLE);
+    }
+    size = (size_t)sb.st_size;
+    buf = malloc(size + 2);
     if (!buf) {
         fclose(f);
         BAIL(SSPX_ERR_NO_MEMORY);
     }
-    n = fread(buf, 1, USERS_FILE_MAX + 1, f);
-    if (ferror(f) || n > USERS_FILE_MAX) {
+    n = fread(buf, 1, size + 1, f); /* one more: a file that grew is refused */
+    if (ferror(f) || n > size) {
         fclose(f);
-        sspx_free_wiped(buf, USERS_FILE_MAX + 1);
+        sspx_free_wiped(buf, size + 2);
         BAIL(SSPX_ERR_USER_FILE_UNREADABLE);
     }
     fclose(f);
@@ -160,7 +167,7 @@ sspx_status sspx_users_load_file(sspx_user_store *st, const char *path)
             continue;
         status = add_line(st, line);
     }
-    sspx_free_wiped(buf, USERS_FILE_MAX + 1);
+    sspx_free_wiped(buf, size + 2);
     return status;
 }
 
