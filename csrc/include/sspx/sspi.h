@@ -33,32 +33,29 @@ extern "C" {
  * --------------------------------------------------------------------- */
 
 #if defined(__GNUC__) || defined(__clang__)
-#  define SSPX_EXTENSION __extension__
+#define SSPX_EXTENSION __extension__
 #else
-#  define SSPX_EXTENSION
+#define SSPX_EXTENSION
 #endif
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
-#  define SSPX_STATIC_ASSERT(expr, msg) static_assert(expr, msg)
-#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && \
-    __STDC_VERSION__ >= 201112L
-#  define SSPX_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
+#define SSPX_STATIC_ASSERT(expr, msg) static_assert(expr, msg)
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define SSPX_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
 #else
-#  define SSPX_STATIC_ASSERT_JOIN2_(a, b) a##b
-#  define SSPX_STATIC_ASSERT_JOIN_(a, b) SSPX_STATIC_ASSERT_JOIN2_(a, b)
-#  define SSPX_STATIC_ASSERT(expr, msg)                                    \
-    typedef char SSPX_STATIC_ASSERT_JOIN_(sspx_static_assert_line_,        \
-                                          __LINE__)[(expr) ? 1 : -1]
+#define SSPX_STATIC_ASSERT_JOIN2_(a, b) a##b
+#define SSPX_STATIC_ASSERT_JOIN_(a, b)  SSPX_STATIC_ASSERT_JOIN2_(a, b)
+#define SSPX_STATIC_ASSERT(expr, msg) \
+    typedef char SSPX_STATIC_ASSERT_JOIN_(sspx_static_assert_line_, __LINE__)[(expr) ? 1 : -1]
 #endif
 
 /* UTF-16 string literals typed as SEC_WCHAR; L"" would give 32-bit wchar_t.
  * C99 and C++98 have no UTF-16 literals, so the wide package-name macros
  * exist only from C11 / C++11 on. */
 #if defined(__cplusplus) && __cplusplus >= 201103L
-#  define SSPX_UTF16_LITERAL(s) ((const SEC_WCHAR *)(u"" s))
-#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && \
-    __STDC_VERSION__ >= 201112L
-#  define SSPX_UTF16_LITERAL(s) (u"" s)
+#define SSPX_UTF16_LITERAL(s) ((const SEC_WCHAR *)(u"" s))
+#elif !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define SSPX_UTF16_LITERAL(s) (u"" s)
 #endif
 
 /* ------------------------------------------------------------------------
@@ -117,7 +114,7 @@ typedef union _LARGE_INTEGER {
 #endif /* SSPX_HAVE_WIN_TYPES */
 
 #ifndef ANYSIZE_ARRAY
-#  define ANYSIZE_ARRAY 1
+#define ANYSIZE_ARRAY 1
 #endif
 
 /* ------------------------------------------------------------------------
@@ -127,10 +124,10 @@ typedef union _LARGE_INTEGER {
 /* Code written for the SDK must define SECURITY_WIN32 before including
  * sspi.h; here user mode is the only mode. */
 #ifndef ISSP_LEVEL
-#  define ISSP_LEVEL 32
+#define ISSP_LEVEL 32
 #endif
 #ifndef ISSP_MODE
-#  define ISSP_MODE 1
+#define ISSP_MODE 1
 #endif
 
 #define SEC_FAR
@@ -162,12 +159,11 @@ typedef struct _SecHandle {
 
 /* The SDK's version carries a trailing ';'; this one is an expression so
  * that it is safe inside an unbraced if/else. */
-#define SecInvalidateHandle(x)                                              \
-    (((PSecHandle)(x))->dwLower = ((PSecHandle)(x))->dwUpper =             \
-         ((ULONG_PTR)((INT_PTR)-1)))
+#define SecInvalidateHandle(x) \
+    (((PSecHandle)(x))->dwLower = ((PSecHandle)(x))->dwUpper = ((ULONG_PTR)((INT_PTR)-1)))
 
-#define SecIsValidHandle(x)                                                 \
-    ((((PSecHandle)(x))->dwLower != ((ULONG_PTR)((INT_PTR)-1))) &&         \
+#define SecIsValidHandle(x)                                        \
+    ((((PSecHandle)(x))->dwLower != ((ULONG_PTR)((INT_PTR)-1))) && \
      (((PSecHandle)(x))->dwUpper != ((ULONG_PTR)((INT_PTR)-1))))
 
 #define SEC_DELETED_HANDLE ((ULONG_PTR)(-2))
@@ -288,8 +284,8 @@ typedef struct _SECURITY_STRING {
 #define SEC_E_INSUFFICIENT_BUFFERS          ((SECURITY_STATUS)0x8009036BL)
 
 /* Older spellings the SDK keeps as aliases. */
-#define SEC_E_NO_SPM                        SEC_E_INTERNAL_ERROR
-#define SEC_E_NOT_SUPPORTED                 SEC_E_UNSUPPORTED_FUNCTION
+#define SEC_E_NO_SPM        SEC_E_INTERNAL_ERROR
+#define SEC_E_NOT_SUPPORTED SEC_E_UNSUPPORTED_FUNCTION
 
 /* ------------------------------------------------------------------------
  * sspi.h: security packages
@@ -313,32 +309,32 @@ typedef struct _SecPkgInfoA {
 } SecPkgInfoA, *PSecPkgInfoA;
 
 /* SecPkgInfo.fCapabilities */
-#define SECPKG_FLAG_INTEGRITY                     0x00000001
-#define SECPKG_FLAG_PRIVACY                       0x00000002
-#define SECPKG_FLAG_TOKEN_ONLY                    0x00000004
-#define SECPKG_FLAG_DATAGRAM                      0x00000008
-#define SECPKG_FLAG_CONNECTION                    0x00000010
-#define SECPKG_FLAG_MULTI_REQUIRED                0x00000020
-#define SECPKG_FLAG_CLIENT_ONLY                   0x00000040
-#define SECPKG_FLAG_EXTENDED_ERROR                0x00000080
-#define SECPKG_FLAG_IMPERSONATION                 0x00000100
-#define SECPKG_FLAG_ACCEPT_WIN32_NAME             0x00000200
-#define SECPKG_FLAG_STREAM                        0x00000400
-#define SECPKG_FLAG_NEGOTIABLE                    0x00000800
-#define SECPKG_FLAG_GSS_COMPATIBLE                0x00001000
-#define SECPKG_FLAG_LOGON                         0x00002000
-#define SECPKG_FLAG_ASCII_BUFFERS                 0x00004000
-#define SECPKG_FLAG_FRAGMENT                      0x00008000
-#define SECPKG_FLAG_MUTUAL_AUTH                   0x00010000
-#define SECPKG_FLAG_DELEGATION                    0x00020000
-#define SECPKG_FLAG_READONLY_WITH_CHECKSUM        0x00040000
-#define SECPKG_FLAG_RESTRICTED_TOKENS             0x00080000
-#define SECPKG_FLAG_NEGO_EXTENDER                 0x00100000
-#define SECPKG_FLAG_NEGOTIABLE2                   0x00200000
-#define SECPKG_FLAG_APPCONTAINER_PASSTHROUGH      0x00400000
-#define SECPKG_FLAG_APPCONTAINER_CHECKS           0x00800000
-#define SECPKG_FLAG_CREDENTIAL_ISOLATION_ENABLED  0x01000000
-#define SECPKG_FLAG_APPLY_LOOPBACK                0x02000000
+#define SECPKG_FLAG_INTEGRITY                    0x00000001
+#define SECPKG_FLAG_PRIVACY                      0x00000002
+#define SECPKG_FLAG_TOKEN_ONLY                   0x00000004
+#define SECPKG_FLAG_DATAGRAM                     0x00000008
+#define SECPKG_FLAG_CONNECTION                   0x00000010
+#define SECPKG_FLAG_MULTI_REQUIRED               0x00000020
+#define SECPKG_FLAG_CLIENT_ONLY                  0x00000040
+#define SECPKG_FLAG_EXTENDED_ERROR               0x00000080
+#define SECPKG_FLAG_IMPERSONATION                0x00000100
+#define SECPKG_FLAG_ACCEPT_WIN32_NAME            0x00000200
+#define SECPKG_FLAG_STREAM                       0x00000400
+#define SECPKG_FLAG_NEGOTIABLE                   0x00000800
+#define SECPKG_FLAG_GSS_COMPATIBLE               0x00001000
+#define SECPKG_FLAG_LOGON                        0x00002000
+#define SECPKG_FLAG_ASCII_BUFFERS                0x00004000
+#define SECPKG_FLAG_FRAGMENT                     0x00008000
+#define SECPKG_FLAG_MUTUAL_AUTH                  0x00010000
+#define SECPKG_FLAG_DELEGATION                   0x00020000
+#define SECPKG_FLAG_READONLY_WITH_CHECKSUM       0x00040000
+#define SECPKG_FLAG_RESTRICTED_TOKENS            0x00080000
+#define SECPKG_FLAG_NEGO_EXTENDER                0x00100000
+#define SECPKG_FLAG_NEGOTIABLE2                  0x00200000
+#define SECPKG_FLAG_APPCONTAINER_PASSTHROUGH     0x00400000
+#define SECPKG_FLAG_APPCONTAINER_CHECKS          0x00800000
+#define SECPKG_FLAG_CREDENTIAL_ISOLATION_ENABLED 0x01000000
+#define SECPKG_FLAG_APPLY_LOOPBACK               0x02000000
 
 /* SecPkgInfo.wRPCID of a package that has no DCE RPC identifier. */
 #define SECPKG_ID_NONE 0xFFFF
@@ -399,10 +395,10 @@ typedef struct _SecBufferDesc {
 #define SECBUFFER_CHANNEL_BINDINGS_RESULT         30
 
 /* SecBuffer.BufferType, attribute bits OR-ed onto the type */
-#define SECBUFFER_ATTRMASK                        0xF0000000
-#define SECBUFFER_READONLY                        0x80000000
-#define SECBUFFER_READONLY_WITH_CHECKSUM          0x10000000
-#define SECBUFFER_RESERVED                        0x60000000
+#define SECBUFFER_ATTRMASK               0xF0000000
+#define SECBUFFER_READONLY               0x80000000
+#define SECBUFFER_READONLY_WITH_CHECKSUM 0x10000000
+#define SECBUFFER_RESERVED               0x60000000
 
 typedef struct _SEC_NEGOTIATION_INFO {
     ULONG Size;
@@ -449,20 +445,18 @@ typedef struct _SEC_CHANNEL_BINDINGS_RESULT {
     ULONG flags;
 } SEC_CHANNEL_BINDINGS_RESULT, *PSEC_CHANNEL_BINDINGS_RESULT;
 
-#define SEC_CHANNEL_BINDINGS_RESULT_CLIENT_SUPPORT     0x1
-#define SEC_CHANNEL_BINDINGS_RESULT_ABSENT             0x2
-#define SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISMATCH  0x4
-#define SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISSING   0x8
-#define SEC_CHANNEL_BINDINGS_RESULT_VALID_MATCHED      0x10
-#define SEC_CHANNEL_BINDINGS_RESULT_VALID_PROXY        0x20
-#define SEC_CHANNEL_BINDINGS_RESULT_VALID_MISSING      0x40
-#define SEC_CHANNEL_BINDINGS_RESULT_VALID                                   \
-    (SEC_CHANNEL_BINDINGS_RESULT_VALID_MATCHED |                            \
-     SEC_CHANNEL_BINDINGS_RESULT_VALID_PROXY |                              \
+#define SEC_CHANNEL_BINDINGS_RESULT_CLIENT_SUPPORT    0x1
+#define SEC_CHANNEL_BINDINGS_RESULT_ABSENT            0x2
+#define SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISMATCH 0x4
+#define SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISSING  0x8
+#define SEC_CHANNEL_BINDINGS_RESULT_VALID_MATCHED     0x10
+#define SEC_CHANNEL_BINDINGS_RESULT_VALID_PROXY       0x20
+#define SEC_CHANNEL_BINDINGS_RESULT_VALID_MISSING     0x40
+#define SEC_CHANNEL_BINDINGS_RESULT_VALID                                                  \
+    (SEC_CHANNEL_BINDINGS_RESULT_VALID_MATCHED | SEC_CHANNEL_BINDINGS_RESULT_VALID_PROXY | \
      SEC_CHANNEL_BINDINGS_RESULT_VALID_MISSING)
-#define SEC_CHANNEL_BINDINGS_RESULT_NOTVALID                                \
-    (SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISMATCH |                        \
-     SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISSING)
+#define SEC_CHANNEL_BINDINGS_RESULT_NOTVALID \
+    (SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISMATCH | SEC_CHANNEL_BINDINGS_RESULT_NOTVALID_MISSING)
 
 /* Payloads of the TLS-specific buffer types. */
 typedef enum _SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT {
@@ -527,7 +521,8 @@ typedef enum _SEC_TRAFFIC_SECRET_TYPE {
     SecTrafficSecret_None,
     SecTrafficSecret_Client,
     SecTrafficSecret_Server
-} SEC_TRAFFIC_SECRET_TYPE, *PSEC_TRAFFIC_SECRET_TYPE;
+} SEC_TRAFFIC_SECRET_TYPE,
+    *PSEC_TRAFFIC_SECRET_TYPE;
 
 #define SZ_ALG_MAX_SIZE 64
 
@@ -550,13 +545,13 @@ typedef struct _SEC_TRAFFIC_SECRETS {
 #define SECURITY_NETWORK_DREP 0x00000000
 
 /* fCredentialUse */
-#define SECPKG_CRED_INBOUND               0x00000001
-#define SECPKG_CRED_OUTBOUND              0x00000002
-#define SECPKG_CRED_BOTH                  0x00000003
-#define SECPKG_CRED_DEFAULT               0x00000004
-#define SECPKG_CRED_RESERVED              0xF0000000
-#define SECPKG_CRED_AUTOLOGON_RESTRICTED  0x00000010
-#define SECPKG_CRED_PROCESS_POLICY_ONLY   0x00000020
+#define SECPKG_CRED_INBOUND              0x00000001
+#define SECPKG_CRED_OUTBOUND             0x00000002
+#define SECPKG_CRED_BOTH                 0x00000003
+#define SECPKG_CRED_DEFAULT              0x00000004
+#define SECPKG_CRED_RESERVED             0xF0000000
+#define SECPKG_CRED_AUTOLOGON_RESTRICTED 0x00000010
+#define SECPKG_CRED_PROCESS_POLICY_ONLY  0x00000020
 
 /* ------------------------------------------------------------------------
  * sspi.h: context requirement / attribute flags
@@ -564,124 +559,124 @@ typedef struct _SEC_TRAFFIC_SECRETS {
 
 /* InitializeSecurityContext fContextReq; the values above 32 bits exist
  * only for the 64-bit-flag variants of the API. */
-#define ISC_REQ_DELEGATE                  0x00000001
-#define ISC_REQ_MUTUAL_AUTH               0x00000002
-#define ISC_REQ_REPLAY_DETECT             0x00000004
-#define ISC_REQ_SEQUENCE_DETECT           0x00000008
-#define ISC_REQ_CONFIDENTIALITY           0x00000010
-#define ISC_REQ_USE_SESSION_KEY           0x00000020
-#define ISC_REQ_PROMPT_FOR_CREDS          0x00000040
-#define ISC_REQ_USE_SUPPLIED_CREDS        0x00000080
-#define ISC_REQ_ALLOCATE_MEMORY           0x00000100
-#define ISC_REQ_USE_DCE_STYLE             0x00000200
-#define ISC_REQ_DATAGRAM                  0x00000400
-#define ISC_REQ_CONNECTION                0x00000800
-#define ISC_REQ_CALL_LEVEL                0x00001000
-#define ISC_REQ_FRAGMENT_SUPPLIED         0x00002000
-#define ISC_REQ_EXTENDED_ERROR            0x00004000
-#define ISC_REQ_STREAM                    0x00008000
-#define ISC_REQ_INTEGRITY                 0x00010000
-#define ISC_REQ_IDENTIFY                  0x00020000
-#define ISC_REQ_NULL_SESSION              0x00040000
-#define ISC_REQ_MANUAL_CRED_VALIDATION    0x00080000
-#define ISC_REQ_RESERVED1                 0x00100000
-#define ISC_REQ_FRAGMENT_TO_FIT           0x00200000
-#define ISC_REQ_FORWARD_CREDENTIALS       0x00400000
-#define ISC_REQ_NO_INTEGRITY              0x00800000
-#define ISC_REQ_USE_HTTP_STYLE            0x01000000
-#define ISC_REQ_UNVERIFIED_TARGET_NAME    0x20000000
-#define ISC_REQ_CONFIDENTIALITY_ONLY      0x40000000
-#define ISC_REQ_MESSAGES                  0x0000000100000000
-#define ISC_REQ_DEFERRED_CRED_VALIDATION  0x0000000200000000
-#define ISC_REQ_NO_POST_HANDSHAKE_AUTH    0x0000000400000000
+#define ISC_REQ_DELEGATE                 0x00000001
+#define ISC_REQ_MUTUAL_AUTH              0x00000002
+#define ISC_REQ_REPLAY_DETECT            0x00000004
+#define ISC_REQ_SEQUENCE_DETECT          0x00000008
+#define ISC_REQ_CONFIDENTIALITY          0x00000010
+#define ISC_REQ_USE_SESSION_KEY          0x00000020
+#define ISC_REQ_PROMPT_FOR_CREDS         0x00000040
+#define ISC_REQ_USE_SUPPLIED_CREDS       0x00000080
+#define ISC_REQ_ALLOCATE_MEMORY          0x00000100
+#define ISC_REQ_USE_DCE_STYLE            0x00000200
+#define ISC_REQ_DATAGRAM                 0x00000400
+#define ISC_REQ_CONNECTION               0x00000800
+#define ISC_REQ_CALL_LEVEL               0x00001000
+#define ISC_REQ_FRAGMENT_SUPPLIED        0x00002000
+#define ISC_REQ_EXTENDED_ERROR           0x00004000
+#define ISC_REQ_STREAM                   0x00008000
+#define ISC_REQ_INTEGRITY                0x00010000
+#define ISC_REQ_IDENTIFY                 0x00020000
+#define ISC_REQ_NULL_SESSION             0x00040000
+#define ISC_REQ_MANUAL_CRED_VALIDATION   0x00080000
+#define ISC_REQ_RESERVED1                0x00100000
+#define ISC_REQ_FRAGMENT_TO_FIT          0x00200000
+#define ISC_REQ_FORWARD_CREDENTIALS      0x00400000
+#define ISC_REQ_NO_INTEGRITY             0x00800000
+#define ISC_REQ_USE_HTTP_STYLE           0x01000000
+#define ISC_REQ_UNVERIFIED_TARGET_NAME   0x20000000
+#define ISC_REQ_CONFIDENTIALITY_ONLY     0x40000000
+#define ISC_REQ_MESSAGES                 0x0000000100000000
+#define ISC_REQ_DEFERRED_CRED_VALIDATION 0x0000000200000000
+#define ISC_REQ_NO_POST_HANDSHAKE_AUTH   0x0000000400000000
 
 /* InitializeSecurityContext *pfContextAttr */
-#define ISC_RET_DELEGATE                  0x00000001
-#define ISC_RET_MUTUAL_AUTH               0x00000002
-#define ISC_RET_REPLAY_DETECT             0x00000004
-#define ISC_RET_SEQUENCE_DETECT           0x00000008
-#define ISC_RET_CONFIDENTIALITY           0x00000010
-#define ISC_RET_USE_SESSION_KEY           0x00000020
-#define ISC_RET_USED_COLLECTED_CREDS      0x00000040
-#define ISC_RET_USED_SUPPLIED_CREDS       0x00000080
-#define ISC_RET_ALLOCATED_MEMORY          0x00000100
-#define ISC_RET_USED_DCE_STYLE            0x00000200
-#define ISC_RET_DATAGRAM                  0x00000400
-#define ISC_RET_CONNECTION                0x00000800
-#define ISC_RET_INTERMEDIATE_RETURN       0x00001000
-#define ISC_RET_CALL_LEVEL                0x00002000
-#define ISC_RET_EXTENDED_ERROR            0x00004000
-#define ISC_RET_STREAM                    0x00008000
-#define ISC_RET_INTEGRITY                 0x00010000
-#define ISC_RET_IDENTIFY                  0x00020000
-#define ISC_RET_NULL_SESSION              0x00040000
-#define ISC_RET_MANUAL_CRED_VALIDATION    0x00080000
-#define ISC_RET_RESERVED1                 0x00100000
-#define ISC_RET_FRAGMENT_ONLY             0x00200000
-#define ISC_RET_FORWARD_CREDENTIALS       0x00400000
-#define ISC_RET_USED_HTTP_STYLE           0x01000000
-#define ISC_RET_NO_ADDITIONAL_TOKEN       0x02000000
-#define ISC_RET_REAUTHENTICATION          0x08000000
-#define ISC_RET_CONFIDENTIALITY_ONLY      0x40000000
-#define ISC_RET_MESSAGES                  0x0000000100000000
-#define ISC_RET_DEFERRED_CRED_VALIDATION  0x0000000200000000
-#define ISC_RET_NO_POST_HANDSHAKE_AUTH    0x0000000400000000
+#define ISC_RET_DELEGATE                 0x00000001
+#define ISC_RET_MUTUAL_AUTH              0x00000002
+#define ISC_RET_REPLAY_DETECT            0x00000004
+#define ISC_RET_SEQUENCE_DETECT          0x00000008
+#define ISC_RET_CONFIDENTIALITY          0x00000010
+#define ISC_RET_USE_SESSION_KEY          0x00000020
+#define ISC_RET_USED_COLLECTED_CREDS     0x00000040
+#define ISC_RET_USED_SUPPLIED_CREDS      0x00000080
+#define ISC_RET_ALLOCATED_MEMORY         0x00000100
+#define ISC_RET_USED_DCE_STYLE           0x00000200
+#define ISC_RET_DATAGRAM                 0x00000400
+#define ISC_RET_CONNECTION               0x00000800
+#define ISC_RET_INTERMEDIATE_RETURN      0x00001000
+#define ISC_RET_CALL_LEVEL               0x00002000
+#define ISC_RET_EXTENDED_ERROR           0x00004000
+#define ISC_RET_STREAM                   0x00008000
+#define ISC_RET_INTEGRITY                0x00010000
+#define ISC_RET_IDENTIFY                 0x00020000
+#define ISC_RET_NULL_SESSION             0x00040000
+#define ISC_RET_MANUAL_CRED_VALIDATION   0x00080000
+#define ISC_RET_RESERVED1                0x00100000
+#define ISC_RET_FRAGMENT_ONLY            0x00200000
+#define ISC_RET_FORWARD_CREDENTIALS      0x00400000
+#define ISC_RET_USED_HTTP_STYLE          0x01000000
+#define ISC_RET_NO_ADDITIONAL_TOKEN      0x02000000
+#define ISC_RET_REAUTHENTICATION         0x08000000
+#define ISC_RET_CONFIDENTIALITY_ONLY     0x40000000
+#define ISC_RET_MESSAGES                 0x0000000100000000
+#define ISC_RET_DEFERRED_CRED_VALIDATION 0x0000000200000000
+#define ISC_RET_NO_POST_HANDSHAKE_AUTH   0x0000000400000000
 
 /* AcceptSecurityContext fContextReq; note the bit positions differ from
  * ISC_REQ_* from ASC_REQ_EXTENDED_ERROR on. */
-#define ASC_REQ_DELEGATE                  0x00000001
-#define ASC_REQ_MUTUAL_AUTH               0x00000002
-#define ASC_REQ_REPLAY_DETECT             0x00000004
-#define ASC_REQ_SEQUENCE_DETECT           0x00000008
-#define ASC_REQ_CONFIDENTIALITY           0x00000010
-#define ASC_REQ_USE_SESSION_KEY           0x00000020
-#define ASC_REQ_SESSION_TICKET            0x00000040
-#define ASC_REQ_ALLOCATE_MEMORY           0x00000100
-#define ASC_REQ_USE_DCE_STYLE             0x00000200
-#define ASC_REQ_DATAGRAM                  0x00000400
-#define ASC_REQ_CONNECTION                0x00000800
-#define ASC_REQ_CALL_LEVEL                0x00001000
-#define ASC_REQ_FRAGMENT_SUPPLIED         0x00002000
-#define ASC_REQ_EXTENDED_ERROR            0x00008000
-#define ASC_REQ_STREAM                    0x00010000
-#define ASC_REQ_INTEGRITY                 0x00020000
-#define ASC_REQ_LICENSING                 0x00040000
-#define ASC_REQ_IDENTIFY                  0x00080000
-#define ASC_REQ_ALLOW_NULL_SESSION        0x00100000
-#define ASC_REQ_ALLOW_NON_USER_LOGONS     0x00200000
-#define ASC_REQ_ALLOW_CONTEXT_REPLAY      0x00400000
-#define ASC_REQ_FRAGMENT_TO_FIT           0x00800000
-#define ASC_REQ_NO_TOKEN                  0x01000000
-#define ASC_REQ_PROXY_BINDINGS            0x04000000
-#define ASC_REQ_ALLOW_MISSING_BINDINGS    0x10000000
-#define ASC_REQ_MESSAGES                  0x0000000100000000
+#define ASC_REQ_DELEGATE               0x00000001
+#define ASC_REQ_MUTUAL_AUTH            0x00000002
+#define ASC_REQ_REPLAY_DETECT          0x00000004
+#define ASC_REQ_SEQUENCE_DETECT        0x00000008
+#define ASC_REQ_CONFIDENTIALITY        0x00000010
+#define ASC_REQ_USE_SESSION_KEY        0x00000020
+#define ASC_REQ_SESSION_TICKET         0x00000040
+#define ASC_REQ_ALLOCATE_MEMORY        0x00000100
+#define ASC_REQ_USE_DCE_STYLE          0x00000200
+#define ASC_REQ_DATAGRAM               0x00000400
+#define ASC_REQ_CONNECTION             0x00000800
+#define ASC_REQ_CALL_LEVEL             0x00001000
+#define ASC_REQ_FRAGMENT_SUPPLIED      0x00002000
+#define ASC_REQ_EXTENDED_ERROR         0x00008000
+#define ASC_REQ_STREAM                 0x00010000
+#define ASC_REQ_INTEGRITY              0x00020000
+#define ASC_REQ_LICENSING              0x00040000
+#define ASC_REQ_IDENTIFY               0x00080000
+#define ASC_REQ_ALLOW_NULL_SESSION     0x00100000
+#define ASC_REQ_ALLOW_NON_USER_LOGONS  0x00200000
+#define ASC_REQ_ALLOW_CONTEXT_REPLAY   0x00400000
+#define ASC_REQ_FRAGMENT_TO_FIT        0x00800000
+#define ASC_REQ_NO_TOKEN               0x01000000
+#define ASC_REQ_PROXY_BINDINGS         0x04000000
+#define ASC_REQ_ALLOW_MISSING_BINDINGS 0x10000000
+#define ASC_REQ_MESSAGES               0x0000000100000000
 
 /* AcceptSecurityContext *pfContextAttr */
-#define ASC_RET_DELEGATE                  0x00000001
-#define ASC_RET_MUTUAL_AUTH               0x00000002
-#define ASC_RET_REPLAY_DETECT             0x00000004
-#define ASC_RET_SEQUENCE_DETECT           0x00000008
-#define ASC_RET_CONFIDENTIALITY           0x00000010
-#define ASC_RET_USE_SESSION_KEY           0x00000020
-#define ASC_RET_SESSION_TICKET            0x00000040
-#define ASC_RET_ALLOCATED_MEMORY          0x00000100
-#define ASC_RET_USED_DCE_STYLE            0x00000200
-#define ASC_RET_DATAGRAM                  0x00000400
-#define ASC_RET_CONNECTION                0x00000800
-#define ASC_RET_CALL_LEVEL                0x00002000
-#define ASC_RET_THIRD_LEG_FAILED          0x00004000
-#define ASC_RET_EXTENDED_ERROR            0x00008000
-#define ASC_RET_STREAM                    0x00010000
-#define ASC_RET_INTEGRITY                 0x00020000
-#define ASC_RET_LICENSING                 0x00040000
-#define ASC_RET_IDENTIFY                  0x00080000
-#define ASC_RET_NULL_SESSION              0x00100000
-#define ASC_RET_ALLOW_NON_USER_LOGONS     0x00200000
-#define ASC_RET_ALLOW_CONTEXT_REPLAY      0x00400000
-#define ASC_RET_FRAGMENT_ONLY             0x00800000
-#define ASC_RET_NO_TOKEN                  0x01000000
-#define ASC_RET_NO_ADDITIONAL_TOKEN       0x02000000
-#define ASC_RET_MESSAGES                  0x0000000100000000
+#define ASC_RET_DELEGATE              0x00000001
+#define ASC_RET_MUTUAL_AUTH           0x00000002
+#define ASC_RET_REPLAY_DETECT         0x00000004
+#define ASC_RET_SEQUENCE_DETECT       0x00000008
+#define ASC_RET_CONFIDENTIALITY       0x00000010
+#define ASC_RET_USE_SESSION_KEY       0x00000020
+#define ASC_RET_SESSION_TICKET        0x00000040
+#define ASC_RET_ALLOCATED_MEMORY      0x00000100
+#define ASC_RET_USED_DCE_STYLE        0x00000200
+#define ASC_RET_DATAGRAM              0x00000400
+#define ASC_RET_CONNECTION            0x00000800
+#define ASC_RET_CALL_LEVEL            0x00002000
+#define ASC_RET_THIRD_LEG_FAILED      0x00004000
+#define ASC_RET_EXTENDED_ERROR        0x00008000
+#define ASC_RET_STREAM                0x00010000
+#define ASC_RET_INTEGRITY             0x00020000
+#define ASC_RET_LICENSING             0x00040000
+#define ASC_RET_IDENTIFY              0x00080000
+#define ASC_RET_NULL_SESSION          0x00100000
+#define ASC_RET_ALLOW_NON_USER_LOGONS 0x00200000
+#define ASC_RET_ALLOW_CONTEXT_REPLAY  0x00400000
+#define ASC_RET_FRAGMENT_ONLY         0x00800000
+#define ASC_RET_NO_TOKEN              0x01000000
+#define ASC_RET_NO_ADDITIONAL_TOKEN   0x02000000
+#define ASC_RET_MESSAGES              0x0000000100000000
 
 /* ------------------------------------------------------------------------
  * sspi.h: credential attributes (QueryCredentialsAttributes)
@@ -772,8 +767,8 @@ typedef struct _SecPkgCredentials_Cert {
 #define SECPKG_ATTR_SUBJECT_SECURITY_ATTRIBUTES 128
 
 /* SecPkgContext_NegoPackageInfo.PackageMask */
-#define SECPKG_ATTR_NEGO_INFO_FLAG_NO_KERBEROS  0x1
-#define SECPKG_ATTR_NEGO_INFO_FLAG_NO_NTLM      0x2
+#define SECPKG_ATTR_NEGO_INFO_FLAG_NO_KERBEROS 0x1
+#define SECPKG_ATTR_NEGO_INFO_FLAG_NO_NTLM     0x2
 
 typedef struct _SecPkgContext_SubjectAttributes {
     void *AttributeInfo;
@@ -785,7 +780,8 @@ typedef enum _SECPKG_CRED_CLASS {
     SecPkgCredClass_PersistedGeneric = 20,
     SecPkgCredClass_PersistedSpecific = 30,
     SecPkgCredClass_Explicit = 40
-} SECPKG_CRED_CLASS, *PSECPKG_CRED_CLASS;
+} SECPKG_CRED_CLASS,
+    *PSECPKG_CRED_CLASS;
 
 typedef struct _SecPkgContext_CredInfo {
     SECPKG_CRED_CLASS CredClass;
@@ -830,7 +826,8 @@ typedef enum _SECPKG_ATTR_LCT_STATUS {
     SecPkgAttrLastClientTokenYes,
     SecPkgAttrLastClientTokenNo,
     SecPkgAttrLastClientTokenMaybe
-} SECPKG_ATTR_LCT_STATUS, *PSECPKG_ATTR_LCT_STATUS;
+} SECPKG_ATTR_LCT_STATUS,
+    *PSECPKG_ATTR_LCT_STATUS;
 
 typedef struct _SecPkgContext_LastClientTokenStatus {
     SECPKG_ATTR_LCT_STATUS LastClientTokenStatus;
@@ -1004,8 +1001,7 @@ typedef struct _SecPkgContext_ApplicationProtocol {
 typedef struct _SecPkgContext_NegotiatedTlsExtensions {
     ULONG ExtensionsCount;
     unsigned short *Extensions;
-} SecPkgContext_NegotiatedTlsExtensions,
-    *PSecPkgContext_NegotiatedTlsExtensions;
+} SecPkgContext_NegotiatedTlsExtensions, *PSecPkgContext_NegotiatedTlsExtensions;
 
 typedef struct _SECPKG_APP_MODE_INFO {
     ULONG UserFunction;
@@ -1068,18 +1064,18 @@ typedef struct _SecPkgContext_ConnectionInfo {
 /* ------------------------------------------------------------------------
  * credssp.h: CredSSP context attributes (the SECPKG_ALT_ATTR range)
  * --------------------------------------------------------------------- */
-#define SECPKG_ALT_ATTR                   0x80000000
-#define SECPKG_ATTR_C_ACCESS_TOKEN        (SECPKG_ATTR_ACCESS_TOKEN | SECPKG_ALT_ATTR)
-#define SECPKG_ATTR_CREDS                 0x80000080
-#define SECPKG_ATTR_NEGOTIATION_PACKAGE   0x80000081
-#define SECPKG_ATTR_C_FULL_ACCESS_TOKEN   0x80000082
-#define SECPKG_ATTR_SERVER_AUTH_FLAGS     0x80000083
-#define SECPKG_ATTR_CERT_TRUST_STATUS     0x80000084
+#define SECPKG_ALT_ATTR                 0x80000000
+#define SECPKG_ATTR_C_ACCESS_TOKEN      (SECPKG_ATTR_ACCESS_TOKEN | SECPKG_ALT_ATTR)
+#define SECPKG_ATTR_CREDS               0x80000080
+#define SECPKG_ATTR_NEGOTIATION_PACKAGE 0x80000081
+#define SECPKG_ATTR_C_FULL_ACCESS_TOKEN 0x80000082
+#define SECPKG_ATTR_SERVER_AUTH_FLAGS   0x80000083
+#define SECPKG_ATTR_CERT_TRUST_STATUS   0x80000084
 /* Value taken from the QueryContextAttributes (CredSSP) documentation. */
-#define SECPKG_ATTR_CREDS_2               0x80000086
+#define SECPKG_ATTR_CREDS_2             0x80000086
 
-#define CREDSSP_SERVER_AUTH_NEGOTIATE     0x1
-#define CREDSSP_SERVER_AUTH_CERTIFICATE   0x2
+#define CREDSSP_SERVER_AUTH_NEGOTIATE   0x1
+#define CREDSSP_SERVER_AUTH_CERTIFICATE 0x2
 
 typedef struct _SecPkgContext_ClientCreds {
     ULONG AuthBufferLen;
@@ -1107,7 +1103,8 @@ typedef enum _SecDelegationType {
     SecTree,
     SecDirectory,
     SecObject
-} SecDelegationType, *PSecDelegationType;
+} SecDelegationType,
+    *PSecDelegationType;
 
 /* ------------------------------------------------------------------------
  * sspi.h: authentication identities (pAuthData of AcquireCredentialsHandle)
@@ -1210,15 +1207,15 @@ typedef PVOID PSEC_WINNT_AUTH_IDENTITY_OPAQUE;
 
 #define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_USE_MASK             0xff000000
 #define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_SAVE 0x80000000
-#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_BY_CALLER            \
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_BY_CALLER \
     SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_SAVE
 #define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_CHECKED    0x40000000
 #define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_NO_CHECKBOX          0x20000000
 #define SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_LOAD 0x10000000
-#define SEC_WINNT_AUTH_IDENTITY_FLAGS_VALID_SSPIPFC_FLAGS                    \
-    (SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_SAVE |            \
-     SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_CHECKED |               \
-     SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_NO_CHECKBOX |                     \
+#define SEC_WINNT_AUTH_IDENTITY_FLAGS_VALID_SSPIPFC_FLAGS         \
+    (SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_SAVE | \
+     SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_SAVE_CRED_CHECKED |    \
+     SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_NO_CHECKBOX |          \
      SEC_WINNT_AUTH_IDENTITY_FLAGS_SSPIPFC_CREDPROV_DO_NOT_LOAD)
 
 /* Options of SspiEncryptAuthIdentityEx. */
@@ -1256,149 +1253,136 @@ typedef struct _SECURITY_PACKAGE_OPTIONS {
 #define TS_SSP_NAME_A             "TSSSP"
 
 #ifdef SSPX_UTF16_LITERAL
-#  define NTLMSP_NAME               SSPX_UTF16_LITERAL("NTLM")
-#  define MICROSOFT_KERBEROS_NAME_W SSPX_UTF16_LITERAL("Kerberos")
-#  define NEGOSSP_NAME_W            SSPX_UTF16_LITERAL("Negotiate")
-#  define UNISP_NAME_W                                                      \
-    SSPX_UTF16_LITERAL("Microsoft Unified Security Protocol Provider")
-#  define SCHANNEL_NAME_W           SSPX_UTF16_LITERAL("Schannel")
-#  define WDIGEST_SP_NAME_W         SSPX_UTF16_LITERAL("WDigest")
-#  define CREDSSP_NAME              SSPX_UTF16_LITERAL("CREDSSP")
-#  define TS_SSP_NAME               SSPX_UTF16_LITERAL("TSSSP")
+#define NTLMSP_NAME               SSPX_UTF16_LITERAL("NTLM")
+#define MICROSOFT_KERBEROS_NAME_W SSPX_UTF16_LITERAL("Kerberos")
+#define NEGOSSP_NAME_W            SSPX_UTF16_LITERAL("Negotiate")
+#define UNISP_NAME_W              SSPX_UTF16_LITERAL("Microsoft Unified Security Protocol Provider")
+#define SCHANNEL_NAME_W           SSPX_UTF16_LITERAL("Schannel")
+#define WDIGEST_SP_NAME_W         SSPX_UTF16_LITERAL("WDigest")
+#define CREDSSP_NAME              SSPX_UTF16_LITERAL("CREDSSP")
+#define TS_SSP_NAME               SSPX_UTF16_LITERAL("TSSSP")
 /* The SDK makes this one wide whatever UNICODE says. */
-#  define MICROSOFT_KERBEROS_NAME   MICROSOFT_KERBEROS_NAME_W
+#define MICROSOFT_KERBEROS_NAME   MICROSOFT_KERBEROS_NAME_W
 #endif
 
 #if defined(UNICODE) && defined(SSPX_UTF16_LITERAL)
-#  define NEGOSSP_NAME    NEGOSSP_NAME_W
-#  define UNISP_NAME      UNISP_NAME_W
-#  define SCHANNEL_NAME   SCHANNEL_NAME_W
-#  define WDIGEST_SP_NAME WDIGEST_SP_NAME_W
+#define NEGOSSP_NAME    NEGOSSP_NAME_W
+#define UNISP_NAME      UNISP_NAME_W
+#define SCHANNEL_NAME   SCHANNEL_NAME_W
+#define WDIGEST_SP_NAME WDIGEST_SP_NAME_W
 #elif !defined(UNICODE)
-#  define NEGOSSP_NAME    NEGOSSP_NAME_A
-#  define UNISP_NAME      UNISP_NAME_A
-#  define SCHANNEL_NAME   SCHANNEL_NAME_A
-#  define WDIGEST_SP_NAME WDIGEST_SP_NAME_A
+#define NEGOSSP_NAME    NEGOSSP_NAME_A
+#define UNISP_NAME      UNISP_NAME_A
+#define SCHANNEL_NAME   SCHANNEL_NAME_A
+#define WDIGEST_SP_NAME WDIGEST_SP_NAME_A
 #endif
 
 /* ------------------------------------------------------------------------
  * sspi.h: entry-point signatures (function-pointer types)
  * --------------------------------------------------------------------- */
-typedef void (SEC_ENTRY *SEC_GET_KEY_FN)(void *Arg, void *Principal,
-                                         ULONG KeyVer, void **Key,
-                                         SECURITY_STATUS *Status);
+typedef void(SEC_ENTRY *SEC_GET_KEY_FN)(void *Arg, void *Principal, ULONG KeyVer, void **Key,
+                                        SECURITY_STATUS *Status);
 
-typedef SECURITY_STATUS (SEC_ENTRY *ENUMERATE_SECURITY_PACKAGES_FN_A)(
-    PULONG, PSecPkgInfoA *);
-typedef SECURITY_STATUS (SEC_ENTRY *ENUMERATE_SECURITY_PACKAGES_FN_W)(
-    PULONG, PSecPkgInfoW *);
+typedef SECURITY_STATUS(SEC_ENTRY *ENUMERATE_SECURITY_PACKAGES_FN_A)(PULONG, PSecPkgInfoA *);
+typedef SECURITY_STATUS(SEC_ENTRY *ENUMERATE_SECURITY_PACKAGES_FN_W)(PULONG, PSecPkgInfoW *);
 
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_FN_A)(
-    PCredHandle, ULONG, void *);
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_FN_W)(
-    PCredHandle, ULONG, void *);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_FN_A)(PCredHandle, ULONG, void *);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_FN_W)(PCredHandle, ULONG, void *);
 
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_A)(
-    PCredHandle, ULONG, void *, ULONG);
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_W)(
-    PCredHandle, ULONG, void *, ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_A)(PCredHandle, ULONG, void *,
+                                                                         ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_W)(PCredHandle, ULONG, void *,
+                                                                         ULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *ACQUIRE_CREDENTIALS_HANDLE_FN_A)(
-    SEC_CHAR *, SEC_CHAR *, ULONG, void *, void *, SEC_GET_KEY_FN, void *,
-    PCredHandle, PTimeStamp);
-typedef SECURITY_STATUS (SEC_ENTRY *ACQUIRE_CREDENTIALS_HANDLE_FN_W)(
-    SEC_WCHAR *, SEC_WCHAR *, ULONG, void *, void *, SEC_GET_KEY_FN, void *,
-    PCredHandle, PTimeStamp);
+typedef SECURITY_STATUS(SEC_ENTRY *ACQUIRE_CREDENTIALS_HANDLE_FN_A)(SEC_CHAR *, SEC_CHAR *, ULONG,
+                                                                    void *, void *, SEC_GET_KEY_FN,
+                                                                    void *, PCredHandle,
+                                                                    PTimeStamp);
+typedef SECURITY_STATUS(SEC_ENTRY *ACQUIRE_CREDENTIALS_HANDLE_FN_W)(SEC_WCHAR *, SEC_WCHAR *, ULONG,
+                                                                    void *, void *, SEC_GET_KEY_FN,
+                                                                    void *, PCredHandle,
+                                                                    PTimeStamp);
 
-typedef SECURITY_STATUS (SEC_ENTRY *FREE_CREDENTIALS_HANDLE_FN)(PCredHandle);
+typedef SECURITY_STATUS(SEC_ENTRY *FREE_CREDENTIALS_HANDLE_FN)(PCredHandle);
 
-typedef SECURITY_STATUS (SEC_ENTRY *ADD_CREDENTIALS_FN_A)(
-    PCredHandle, SEC_CHAR *, SEC_CHAR *, ULONG, void *, SEC_GET_KEY_FN,
-    void *, PTimeStamp);
-typedef SECURITY_STATUS (SEC_ENTRY *ADD_CREDENTIALS_FN_W)(
-    PCredHandle, SEC_WCHAR *, SEC_WCHAR *, ULONG, void *, SEC_GET_KEY_FN,
-    void *, PTimeStamp);
+typedef SECURITY_STATUS(SEC_ENTRY *ADD_CREDENTIALS_FN_A)(PCredHandle, SEC_CHAR *, SEC_CHAR *, ULONG,
+                                                         void *, SEC_GET_KEY_FN, void *,
+                                                         PTimeStamp);
+typedef SECURITY_STATUS(SEC_ENTRY *ADD_CREDENTIALS_FN_W)(PCredHandle, SEC_WCHAR *, SEC_WCHAR *,
+                                                         ULONG, void *, SEC_GET_KEY_FN, void *,
+                                                         PTimeStamp);
 
-typedef SECURITY_STATUS (SEC_ENTRY *INITIALIZE_SECURITY_CONTEXT_FN_A)(
-    PCredHandle, PCtxtHandle, SEC_CHAR *, ULONG, ULONG, ULONG,
-    PSecBufferDesc, ULONG, PCtxtHandle, PSecBufferDesc, PULONG, PTimeStamp);
-typedef SECURITY_STATUS (SEC_ENTRY *INITIALIZE_SECURITY_CONTEXT_FN_W)(
-    PCredHandle, PCtxtHandle, SEC_WCHAR *, ULONG, ULONG, ULONG,
-    PSecBufferDesc, ULONG, PCtxtHandle, PSecBufferDesc, PULONG, PTimeStamp);
+typedef SECURITY_STATUS(SEC_ENTRY *INITIALIZE_SECURITY_CONTEXT_FN_A)(PCredHandle, PCtxtHandle,
+                                                                     SEC_CHAR *, ULONG, ULONG,
+                                                                     ULONG, PSecBufferDesc, ULONG,
+                                                                     PCtxtHandle, PSecBufferDesc,
+                                                                     PULONG, PTimeStamp);
+typedef SECURITY_STATUS(SEC_ENTRY *INITIALIZE_SECURITY_CONTEXT_FN_W)(PCredHandle, PCtxtHandle,
+                                                                     SEC_WCHAR *, ULONG, ULONG,
+                                                                     ULONG, PSecBufferDesc, ULONG,
+                                                                     PCtxtHandle, PSecBufferDesc,
+                                                                     PULONG, PTimeStamp);
 
-typedef SECURITY_STATUS (SEC_ENTRY *ACCEPT_SECURITY_CONTEXT_FN)(
-    PCredHandle, PCtxtHandle, PSecBufferDesc, ULONG, ULONG, PCtxtHandle,
-    PSecBufferDesc, PULONG, PTimeStamp);
+typedef SECURITY_STATUS(SEC_ENTRY *ACCEPT_SECURITY_CONTEXT_FN)(PCredHandle, PCtxtHandle,
+                                                               PSecBufferDesc, ULONG, ULONG,
+                                                               PCtxtHandle, PSecBufferDesc, PULONG,
+                                                               PTimeStamp);
 
-typedef SECURITY_STATUS (SEC_ENTRY *COMPLETE_AUTH_TOKEN_FN)(
-    PCtxtHandle, PSecBufferDesc);
+typedef SECURITY_STATUS(SEC_ENTRY *COMPLETE_AUTH_TOKEN_FN)(PCtxtHandle, PSecBufferDesc);
 
-typedef SECURITY_STATUS (SEC_ENTRY *IMPERSONATE_SECURITY_CONTEXT_FN)(
-    PCtxtHandle);
+typedef SECURITY_STATUS(SEC_ENTRY *IMPERSONATE_SECURITY_CONTEXT_FN)(PCtxtHandle);
 
-typedef SECURITY_STATUS (SEC_ENTRY *REVERT_SECURITY_CONTEXT_FN)(PCtxtHandle);
+typedef SECURITY_STATUS(SEC_ENTRY *REVERT_SECURITY_CONTEXT_FN)(PCtxtHandle);
 
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_SECURITY_CONTEXT_TOKEN_FN)(
-    PCtxtHandle, HANDLE *);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_SECURITY_CONTEXT_TOKEN_FN)(PCtxtHandle, HANDLE *);
 
-typedef SECURITY_STATUS (SEC_ENTRY *DELETE_SECURITY_CONTEXT_FN)(PCtxtHandle);
+typedef SECURITY_STATUS(SEC_ENTRY *DELETE_SECURITY_CONTEXT_FN)(PCtxtHandle);
 
-typedef SECURITY_STATUS (SEC_ENTRY *APPLY_CONTROL_TOKEN_FN)(
-    PCtxtHandle, PSecBufferDesc);
+typedef SECURITY_STATUS(SEC_ENTRY *APPLY_CONTROL_TOKEN_FN)(PCtxtHandle, PSecBufferDesc);
 
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_FN_A)(
-    PCtxtHandle, ULONG, void *);
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_FN_W)(
-    PCtxtHandle, ULONG, void *);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_FN_A)(PCtxtHandle, ULONG, void *);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_FN_W)(PCtxtHandle, ULONG, void *);
 
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_EX_FN_A)(
-    PCtxtHandle, ULONG, void *, ULONG);
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_EX_FN_W)(
-    PCtxtHandle, ULONG, void *, ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_EX_FN_A)(PCtxtHandle, ULONG, void *,
+                                                                     ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_CONTEXT_ATTRIBUTES_EX_FN_W)(PCtxtHandle, ULONG, void *,
+                                                                     ULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *SET_CONTEXT_ATTRIBUTES_FN_A)(
-    PCtxtHandle, ULONG, void *, ULONG);
-typedef SECURITY_STATUS (SEC_ENTRY *SET_CONTEXT_ATTRIBUTES_FN_W)(
-    PCtxtHandle, ULONG, void *, ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *SET_CONTEXT_ATTRIBUTES_FN_A)(PCtxtHandle, ULONG, void *, ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *SET_CONTEXT_ATTRIBUTES_FN_W)(PCtxtHandle, ULONG, void *, ULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *SET_CREDENTIALS_ATTRIBUTES_FN_A)(
-    PCredHandle, ULONG, void *, ULONG);
-typedef SECURITY_STATUS (SEC_ENTRY *SET_CREDENTIALS_ATTRIBUTES_FN_W)(
-    PCredHandle, ULONG, void *, ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *SET_CREDENTIALS_ATTRIBUTES_FN_A)(PCredHandle, ULONG, void *,
+                                                                    ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *SET_CREDENTIALS_ATTRIBUTES_FN_W)(PCredHandle, ULONG, void *,
+                                                                    ULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *FREE_CONTEXT_BUFFER_FN)(PVOID);
+typedef SECURITY_STATUS(SEC_ENTRY *FREE_CONTEXT_BUFFER_FN)(PVOID);
 
-typedef SECURITY_STATUS (SEC_ENTRY *MAKE_SIGNATURE_FN)(
-    PCtxtHandle, ULONG, PSecBufferDesc, ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *MAKE_SIGNATURE_FN)(PCtxtHandle, ULONG, PSecBufferDesc, ULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *VERIFY_SIGNATURE_FN)(
-    PCtxtHandle, PSecBufferDesc, ULONG, PULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *VERIFY_SIGNATURE_FN)(PCtxtHandle, PSecBufferDesc, ULONG, PULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *ENCRYPT_MESSAGE_FN)(
-    PCtxtHandle, ULONG, PSecBufferDesc, ULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *ENCRYPT_MESSAGE_FN)(PCtxtHandle, ULONG, PSecBufferDesc, ULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *DECRYPT_MESSAGE_FN)(
-    PCtxtHandle, PSecBufferDesc, ULONG, PULONG);
+typedef SECURITY_STATUS(SEC_ENTRY *DECRYPT_MESSAGE_FN)(PCtxtHandle, PSecBufferDesc, ULONG, PULONG);
 
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_SECURITY_PACKAGE_INFO_FN_A)(
-    SEC_CHAR *, PSecPkgInfoA *);
-typedef SECURITY_STATUS (SEC_ENTRY *QUERY_SECURITY_PACKAGE_INFO_FN_W)(
-    SEC_WCHAR *, PSecPkgInfoW *);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_SECURITY_PACKAGE_INFO_FN_A)(SEC_CHAR *, PSecPkgInfoA *);
+typedef SECURITY_STATUS(SEC_ENTRY *QUERY_SECURITY_PACKAGE_INFO_FN_W)(SEC_WCHAR *, PSecPkgInfoW *);
 
-typedef SECURITY_STATUS (SEC_ENTRY *EXPORT_SECURITY_CONTEXT_FN)(
-    PCtxtHandle, ULONG, PSecBuffer, void **);
+typedef SECURITY_STATUS(SEC_ENTRY *EXPORT_SECURITY_CONTEXT_FN)(PCtxtHandle, ULONG, PSecBuffer,
+                                                               void **);
 
-typedef SECURITY_STATUS (SEC_ENTRY *IMPORT_SECURITY_CONTEXT_FN_A)(
-    SEC_CHAR *, PSecBuffer, void *, PCtxtHandle);
-typedef SECURITY_STATUS (SEC_ENTRY *IMPORT_SECURITY_CONTEXT_FN_W)(
-    SEC_WCHAR *, PSecBuffer, void *, PCtxtHandle);
+typedef SECURITY_STATUS(SEC_ENTRY *IMPORT_SECURITY_CONTEXT_FN_A)(SEC_CHAR *, PSecBuffer, void *,
+                                                                 PCtxtHandle);
+typedef SECURITY_STATUS(SEC_ENTRY *IMPORT_SECURITY_CONTEXT_FN_W)(SEC_WCHAR *, PSecBuffer, void *,
+                                                                 PCtxtHandle);
 
-typedef SECURITY_STATUS (SEC_ENTRY *CHANGE_PASSWORD_FN_A)(
-    SEC_CHAR *, SEC_CHAR *, SEC_CHAR *, SEC_CHAR *, SEC_CHAR *, BOOLEAN,
-    ULONG, PSecBufferDesc);
-typedef SECURITY_STATUS (SEC_ENTRY *CHANGE_PASSWORD_FN_W)(
-    SEC_WCHAR *, SEC_WCHAR *, SEC_WCHAR *, SEC_WCHAR *, SEC_WCHAR *, BOOLEAN,
-    ULONG, PSecBufferDesc);
+typedef SECURITY_STATUS(SEC_ENTRY *CHANGE_PASSWORD_FN_A)(SEC_CHAR *, SEC_CHAR *, SEC_CHAR *,
+                                                         SEC_CHAR *, SEC_CHAR *, BOOLEAN, ULONG,
+                                                         PSecBufferDesc);
+typedef SECURITY_STATUS(SEC_ENTRY *CHANGE_PASSWORD_FN_W)(SEC_WCHAR *, SEC_WCHAR *, SEC_WCHAR *,
+                                                         SEC_WCHAR *, SEC_WCHAR *, BOOLEAN, ULONG,
+                                                         PSecBufferDesc);
 
 /* ------------------------------------------------------------------------
  * sspi.h: the dispatch table returned by InitSecurityInterface
@@ -1484,8 +1468,8 @@ typedef struct _SECURITY_FUNCTION_TABLE_W {
     QUERY_CREDENTIALS_ATTRIBUTES_EX_FN_W QueryCredentialsAttributesExW;
 } SecurityFunctionTableW, *PSecurityFunctionTableW;
 
-typedef PSecurityFunctionTableA (SEC_ENTRY *INIT_SECURITY_INTERFACE_A)(void);
-typedef PSecurityFunctionTableW (SEC_ENTRY *INIT_SECURITY_INTERFACE_W)(void);
+typedef PSecurityFunctionTableA(SEC_ENTRY *INIT_SECURITY_INTERFACE_A)(void);
+typedef PSecurityFunctionTableW(SEC_ENTRY *INIT_SECURITY_INTERFACE_W)(void);
 
 /* Symbol names to look up with dlsym(); plain strings on every platform. */
 #define SECURITY_ENTRYPOINT_ANSIA "InitSecurityInterfaceA"
@@ -1493,122 +1477,108 @@ typedef PSecurityFunctionTableW (SEC_ENTRY *INIT_SECURITY_INTERFACE_W)(void);
 #define SECURITY_ENTRYPOINTA      SECURITY_ENTRYPOINT_ANSIA
 #define SECURITY_ENTRYPOINTW      SECURITY_ENTRYPOINT_ANSIW
 #if defined(UNICODE) && !defined(SSPX_BUILDING_LIBRARY)
-#  define SECURITY_ENTRYPOINT_ANSI SECURITY_ENTRYPOINT_ANSIW
+#define SECURITY_ENTRYPOINT_ANSI SECURITY_ENTRYPOINT_ANSIW
 #else
-#  define SECURITY_ENTRYPOINT_ANSI SECURITY_ENTRYPOINT_ANSIA
+#define SECURITY_ENTRYPOINT_ANSI SECURITY_ENTRYPOINT_ANSIA
 #endif
 #define SECURITY_ENTRYPOINT SECURITY_ENTRYPOINT_ANSI
 
 /* ------------------------------------------------------------------------
  * sspi.h: exported entry points
  * --------------------------------------------------------------------- */
-SSPX_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(
-    LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse,
-    void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
-    void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcquireCredentialsHandleA(LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse,
+                          void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+                          void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleW(
-    LPWSTR pszPrincipal, LPWSTR pszPackage, ULONG fCredentialUse,
-    void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
-    void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcquireCredentialsHandleW(LPWSTR pszPrincipal, LPWSTR pszPackage, ULONG fCredentialUse,
+                          void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+                          void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY FreeCredentialsHandle(
-    PCredHandle phCredential);
+SSPX_API SECURITY_STATUS SEC_ENTRY FreeCredentialsHandle(PCredHandle phCredential);
 
 SSPX_API SECURITY_STATUS SEC_ENTRY InitializeSecurityContextA(
-    PCredHandle phCredential, PCtxtHandle phContext, SEC_CHAR *pszTargetName,
-    ULONG fContextReq, ULONG Reserved1, ULONG TargetDataRep,
-    PSecBufferDesc pInput, ULONG Reserved2, PCtxtHandle phNewContext,
-    PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
+    PCredHandle phCredential, PCtxtHandle phContext, SEC_CHAR *pszTargetName, ULONG fContextReq,
+    ULONG Reserved1, ULONG TargetDataRep, PSecBufferDesc pInput, ULONG Reserved2,
+    PCtxtHandle phNewContext, PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
 
 SSPX_API SECURITY_STATUS SEC_ENTRY InitializeSecurityContextW(
-    PCredHandle phCredential, PCtxtHandle phContext, SEC_WCHAR *pszTargetName,
-    ULONG fContextReq, ULONG Reserved1, ULONG TargetDataRep,
-    PSecBufferDesc pInput, ULONG Reserved2, PCtxtHandle phNewContext,
-    PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
+    PCredHandle phCredential, PCtxtHandle phContext, SEC_WCHAR *pszTargetName, ULONG fContextReq,
+    ULONG Reserved1, ULONG TargetDataRep, PSecBufferDesc pInput, ULONG Reserved2,
+    PCtxtHandle phNewContext, PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY AcceptSecurityContext(
-    PCredHandle phCredential, PCtxtHandle phContext, PSecBufferDesc pInput,
-    ULONG fContextReq, ULONG TargetDataRep, PCtxtHandle phNewContext,
-    PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcceptSecurityContext(PCredHandle phCredential, PCtxtHandle phContext, PSecBufferDesc pInput,
+                      ULONG fContextReq, ULONG TargetDataRep, PCtxtHandle phNewContext,
+                      PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY CompleteAuthToken(
-    PCtxtHandle phContext, PSecBufferDesc pToken);
+SSPX_API SECURITY_STATUS SEC_ENTRY CompleteAuthToken(PCtxtHandle phContext, PSecBufferDesc pToken);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY ImpersonateSecurityContext(
-    PCtxtHandle phContext);
+SSPX_API SECURITY_STATUS SEC_ENTRY ImpersonateSecurityContext(PCtxtHandle phContext);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY RevertSecurityContext(
-    PCtxtHandle phContext);
+SSPX_API SECURITY_STATUS SEC_ENTRY RevertSecurityContext(PCtxtHandle phContext);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(
-    PCtxtHandle phContext, HANDLE *Token);
+SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(PCtxtHandle phContext, HANDLE *Token);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY DeleteSecurityContext(
-    PCtxtHandle phContext);
+SSPX_API SECURITY_STATUS SEC_ENTRY DeleteSecurityContext(PCtxtHandle phContext);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY ApplyControlToken(
-    PCtxtHandle phContext, PSecBufferDesc pInput);
+SSPX_API SECURITY_STATUS SEC_ENTRY ApplyControlToken(PCtxtHandle phContext, PSecBufferDesc pInput);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(
-    PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, ULONG ulAttribute,
+                                                           void *pBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(
-    PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute,
+                                                           void *pBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesA(
-    PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer, ULONG cbBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesA(PCtxtHandle phContext, ULONG ulAttribute,
+                                                         void *pBuffer, ULONG cbBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesW(
-    PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer, ULONG cbBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY SetContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute,
+                                                         void *pBuffer, ULONG cbBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(
-    PCredHandle phCredential, ULONG ulAttribute, void *pBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
+                                                               ULONG ulAttribute, void *pBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(
-    PCredHandle phCredential, ULONG ulAttribute, void *pBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCredential,
+                                                               ULONG ulAttribute, void *pBuffer);
 
 SSPX_API SECURITY_STATUS SEC_ENTRY FreeContextBuffer(PVOID pvContextBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY MakeSignature(
-    PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
-    ULONG MessageSeqNo);
+SSPX_API SECURITY_STATUS SEC_ENTRY MakeSignature(PCtxtHandle phContext, ULONG fQOP,
+                                                 PSecBufferDesc pMessage, ULONG MessageSeqNo);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY VerifySignature(
-    PCtxtHandle phContext, PSecBufferDesc pMessage, ULONG MessageSeqNo,
-    PULONG pfQOP);
+SSPX_API SECURITY_STATUS SEC_ENTRY VerifySignature(PCtxtHandle phContext, PSecBufferDesc pMessage,
+                                                   ULONG MessageSeqNo, PULONG pfQOP);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY EncryptMessage(
-    PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
-    ULONG MessageSeqNo);
+SSPX_API SECURITY_STATUS SEC_ENTRY EncryptMessage(PCtxtHandle phContext, ULONG fQOP,
+                                                  PSecBufferDesc pMessage, ULONG MessageSeqNo);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY DecryptMessage(
-    PCtxtHandle phContext, PSecBufferDesc pMessage, ULONG MessageSeqNo,
-    PULONG pfQOP);
+SSPX_API SECURITY_STATUS SEC_ENTRY DecryptMessage(PCtxtHandle phContext, PSecBufferDesc pMessage,
+                                                  ULONG MessageSeqNo, PULONG pfQOP);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(
-    PULONG pcPackages, PSecPkgInfoA *ppPackageInfo);
+SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(PULONG pcPackages,
+                                                              PSecPkgInfoA *ppPackageInfo);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(
-    PULONG pcPackages, PSecPkgInfoW *ppPackageInfo);
+SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(PULONG pcPackages,
+                                                              PSecPkgInfoW *ppPackageInfo);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoA(
-    LPSTR pszPackageName, PSecPkgInfoA *ppPackageInfo);
+SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoA(LPSTR pszPackageName,
+                                                             PSecPkgInfoA *ppPackageInfo);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(
-    LPWSTR pszPackageName, PSecPkgInfoW *ppPackageInfo);
+SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(LPWSTR pszPackageName,
+                                                             PSecPkgInfoW *ppPackageInfo);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(
-    PCtxtHandle phContext, ULONG fFlags, PSecBuffer pPackedContext,
-    void **pToken);
+SSPX_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, ULONG fFlags,
+                                                         PSecBuffer pPackedContext, void **pToken);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(
-    LPSTR pszPackage, PSecBuffer pPackedContext, void *Token,
-    PCtxtHandle phContext);
+SSPX_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(LPSTR pszPackage,
+                                                          PSecBuffer pPackedContext, void *Token,
+                                                          PCtxtHandle phContext);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextW(
-    LPWSTR pszPackage, PSecBuffer pPackedContext, void *Token,
-    PCtxtHandle phContext);
+SSPX_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextW(LPWSTR pszPackage,
+                                                          PSecBuffer pPackedContext, void *Token,
+                                                          PCtxtHandle phContext);
 
 SSPX_API PSecurityFunctionTableA SEC_ENTRY InitSecurityInterfaceA(void);
 
@@ -1619,96 +1589,93 @@ SSPX_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
  * --------------------------------------------------------------------- */
 #if !defined(SSPX_BUILDING_LIBRARY)
 
-#  ifdef UNICODE
-#    define SSPX_AW_(name)  name##W
-#    define SSPX_UAW_(name) name##_W
-#  else
-#    define SSPX_AW_(name)  name##A
-#    define SSPX_UAW_(name) name##_A
-#  endif
+#ifdef UNICODE
+#define SSPX_AW_(name)  name##W
+#define SSPX_UAW_(name) name##_W
+#else
+#define SSPX_AW_(name)  name##A
+#define SSPX_UAW_(name) name##_A
+#endif
 
-#  define AcquireCredentialsHandle       SSPX_AW_(AcquireCredentialsHandle)
-#  define InitializeSecurityContext      SSPX_AW_(InitializeSecurityContext)
-#  define QueryContextAttributes         SSPX_AW_(QueryContextAttributes)
-#  define SetContextAttributes           SSPX_AW_(SetContextAttributes)
-#  define QueryCredentialsAttributes     SSPX_AW_(QueryCredentialsAttributes)
-#  define EnumerateSecurityPackages      SSPX_AW_(EnumerateSecurityPackages)
-#  define QuerySecurityPackageInfo       SSPX_AW_(QuerySecurityPackageInfo)
-#  define ImportSecurityContext          SSPX_AW_(ImportSecurityContext)
-#  define InitSecurityInterface          SSPX_AW_(InitSecurityInterface)
+#define AcquireCredentialsHandle   SSPX_AW_(AcquireCredentialsHandle)
+#define InitializeSecurityContext  SSPX_AW_(InitializeSecurityContext)
+#define QueryContextAttributes     SSPX_AW_(QueryContextAttributes)
+#define SetContextAttributes       SSPX_AW_(SetContextAttributes)
+#define QueryCredentialsAttributes SSPX_AW_(QueryCredentialsAttributes)
+#define EnumerateSecurityPackages  SSPX_AW_(EnumerateSecurityPackages)
+#define QuerySecurityPackageInfo   SSPX_AW_(QuerySecurityPackageInfo)
+#define ImportSecurityContext      SSPX_AW_(ImportSecurityContext)
+#define InitSecurityInterface      SSPX_AW_(InitSecurityInterface)
 
-#  define SecPkgInfo                     SSPX_AW_(SecPkgInfo)
-#  define PSecPkgInfo                    SSPX_AW_(PSecPkgInfo)
-#  define SecPkgCredentials_Names        SSPX_AW_(SecPkgCredentials_Names)
-#  define PSecPkgCredentials_Names       SSPX_AW_(PSecPkgCredentials_Names)
-#  define SecPkgCredentials_SSIProvider  SSPX_AW_(SecPkgCredentials_SSIProvider)
-#  define PSecPkgCredentials_SSIProvider SSPX_AW_(PSecPkgCredentials_SSIProvider)
-#  define SecPkgContext_Names            SSPX_AW_(SecPkgContext_Names)
-#  define PSecPkgContext_Names           SSPX_AW_(PSecPkgContext_Names)
-#  define SecPkgContext_KeyInfo          SSPX_AW_(SecPkgContext_KeyInfo)
-#  define PSecPkgContext_KeyInfo         SSPX_AW_(PSecPkgContext_KeyInfo)
-#  define SecPkgContext_Authority        SSPX_AW_(SecPkgContext_Authority)
-#  define PSecPkgContext_Authority       SSPX_AW_(PSecPkgContext_Authority)
-#  define SecPkgContext_ProtoInfo        SSPX_AW_(SecPkgContext_ProtoInfo)
-#  define PSecPkgContext_ProtoInfo       SSPX_AW_(PSecPkgContext_ProtoInfo)
-#  define SecPkgContext_PackageInfo      SSPX_AW_(SecPkgContext_PackageInfo)
-#  define PSecPkgContext_PackageInfo     SSPX_AW_(PSecPkgContext_PackageInfo)
-#  define SecPkgContext_NegotiationInfo  SSPX_AW_(SecPkgContext_NegotiationInfo)
-#  define PSecPkgContext_NegotiationInfo SSPX_AW_(PSecPkgContext_NegotiationInfo)
-#  define SecPkgContext_NativeNames      SSPX_AW_(SecPkgContext_NativeNames)
-#  define PSecPkgContext_NativeNames     SSPX_AW_(PSecPkgContext_NativeNames)
-#  define SecPkgContext_CredentialName   SSPX_AW_(SecPkgContext_CredentialName)
-#  define PSecPkgContext_CredentialName  SSPX_AW_(PSecPkgContext_CredentialName)
-#  define SEC_WINNT_AUTH_IDENTITY        SSPX_UAW_(SEC_WINNT_AUTH_IDENTITY)
-#  define PSEC_WINNT_AUTH_IDENTITY       SSPX_UAW_(PSEC_WINNT_AUTH_IDENTITY)
-#  define SEC_WINNT_AUTH_IDENTITY_EX     SSPX_AW_(SEC_WINNT_AUTH_IDENTITY_EX)
-#  define PSEC_WINNT_AUTH_IDENTITY_EX    SSPX_AW_(PSEC_WINNT_AUTH_IDENTITY_EX)
-#  define SecurityFunctionTable          SSPX_AW_(SecurityFunctionTable)
-#  define PSecurityFunctionTable         SSPX_AW_(PSecurityFunctionTable)
+#define SecPkgInfo                     SSPX_AW_(SecPkgInfo)
+#define PSecPkgInfo                    SSPX_AW_(PSecPkgInfo)
+#define SecPkgCredentials_Names        SSPX_AW_(SecPkgCredentials_Names)
+#define PSecPkgCredentials_Names       SSPX_AW_(PSecPkgCredentials_Names)
+#define SecPkgCredentials_SSIProvider  SSPX_AW_(SecPkgCredentials_SSIProvider)
+#define PSecPkgCredentials_SSIProvider SSPX_AW_(PSecPkgCredentials_SSIProvider)
+#define SecPkgContext_Names            SSPX_AW_(SecPkgContext_Names)
+#define PSecPkgContext_Names           SSPX_AW_(PSecPkgContext_Names)
+#define SecPkgContext_KeyInfo          SSPX_AW_(SecPkgContext_KeyInfo)
+#define PSecPkgContext_KeyInfo         SSPX_AW_(PSecPkgContext_KeyInfo)
+#define SecPkgContext_Authority        SSPX_AW_(SecPkgContext_Authority)
+#define PSecPkgContext_Authority       SSPX_AW_(PSecPkgContext_Authority)
+#define SecPkgContext_ProtoInfo        SSPX_AW_(SecPkgContext_ProtoInfo)
+#define PSecPkgContext_ProtoInfo       SSPX_AW_(PSecPkgContext_ProtoInfo)
+#define SecPkgContext_PackageInfo      SSPX_AW_(SecPkgContext_PackageInfo)
+#define PSecPkgContext_PackageInfo     SSPX_AW_(PSecPkgContext_PackageInfo)
+#define SecPkgContext_NegotiationInfo  SSPX_AW_(SecPkgContext_NegotiationInfo)
+#define PSecPkgContext_NegotiationInfo SSPX_AW_(PSecPkgContext_NegotiationInfo)
+#define SecPkgContext_NativeNames      SSPX_AW_(SecPkgContext_NativeNames)
+#define PSecPkgContext_NativeNames     SSPX_AW_(PSecPkgContext_NativeNames)
+#define SecPkgContext_CredentialName   SSPX_AW_(SecPkgContext_CredentialName)
+#define PSecPkgContext_CredentialName  SSPX_AW_(PSecPkgContext_CredentialName)
+#define SEC_WINNT_AUTH_IDENTITY        SSPX_UAW_(SEC_WINNT_AUTH_IDENTITY)
+#define PSEC_WINNT_AUTH_IDENTITY       SSPX_UAW_(PSEC_WINNT_AUTH_IDENTITY)
+#define SEC_WINNT_AUTH_IDENTITY_EX     SSPX_AW_(SEC_WINNT_AUTH_IDENTITY_EX)
+#define PSEC_WINNT_AUTH_IDENTITY_EX    SSPX_AW_(PSEC_WINNT_AUTH_IDENTITY_EX)
+#define SecurityFunctionTable          SSPX_AW_(SecurityFunctionTable)
+#define PSecurityFunctionTable         SSPX_AW_(PSecurityFunctionTable)
 
-#  define ENUMERATE_SECURITY_PACKAGES_FN SSPX_UAW_(ENUMERATE_SECURITY_PACKAGES_FN)
-#  define QUERY_CREDENTIALS_ATTRIBUTES_FN                                   \
-    SSPX_UAW_(QUERY_CREDENTIALS_ATTRIBUTES_FN)
-#  define QUERY_CREDENTIALS_ATTRIBUTES_EX_FN                                \
-    SSPX_UAW_(QUERY_CREDENTIALS_ATTRIBUTES_EX_FN)
-#  define ACQUIRE_CREDENTIALS_HANDLE_FN  SSPX_UAW_(ACQUIRE_CREDENTIALS_HANDLE_FN)
-#  define ADD_CREDENTIALS_FN             SSPX_UAW_(ADD_CREDENTIALS_FN)
-#  define INITIALIZE_SECURITY_CONTEXT_FN SSPX_UAW_(INITIALIZE_SECURITY_CONTEXT_FN)
-#  define QUERY_CONTEXT_ATTRIBUTES_FN    SSPX_UAW_(QUERY_CONTEXT_ATTRIBUTES_FN)
-#  define QUERY_CONTEXT_ATTRIBUTES_EX_FN SSPX_UAW_(QUERY_CONTEXT_ATTRIBUTES_EX_FN)
-#  define SET_CONTEXT_ATTRIBUTES_FN      SSPX_UAW_(SET_CONTEXT_ATTRIBUTES_FN)
-#  define SET_CREDENTIALS_ATTRIBUTES_FN  SSPX_UAW_(SET_CREDENTIALS_ATTRIBUTES_FN)
-#  define QUERY_SECURITY_PACKAGE_INFO_FN SSPX_UAW_(QUERY_SECURITY_PACKAGE_INFO_FN)
-#  define IMPORT_SECURITY_CONTEXT_FN     SSPX_UAW_(IMPORT_SECURITY_CONTEXT_FN)
-#  define CHANGE_PASSWORD_FN             SSPX_UAW_(CHANGE_PASSWORD_FN)
-#  define INIT_SECURITY_INTERFACE        SSPX_UAW_(INIT_SECURITY_INTERFACE)
+#define ENUMERATE_SECURITY_PACKAGES_FN     SSPX_UAW_(ENUMERATE_SECURITY_PACKAGES_FN)
+#define QUERY_CREDENTIALS_ATTRIBUTES_FN    SSPX_UAW_(QUERY_CREDENTIALS_ATTRIBUTES_FN)
+#define QUERY_CREDENTIALS_ATTRIBUTES_EX_FN SSPX_UAW_(QUERY_CREDENTIALS_ATTRIBUTES_EX_FN)
+#define ACQUIRE_CREDENTIALS_HANDLE_FN      SSPX_UAW_(ACQUIRE_CREDENTIALS_HANDLE_FN)
+#define ADD_CREDENTIALS_FN                 SSPX_UAW_(ADD_CREDENTIALS_FN)
+#define INITIALIZE_SECURITY_CONTEXT_FN     SSPX_UAW_(INITIALIZE_SECURITY_CONTEXT_FN)
+#define QUERY_CONTEXT_ATTRIBUTES_FN        SSPX_UAW_(QUERY_CONTEXT_ATTRIBUTES_FN)
+#define QUERY_CONTEXT_ATTRIBUTES_EX_FN     SSPX_UAW_(QUERY_CONTEXT_ATTRIBUTES_EX_FN)
+#define SET_CONTEXT_ATTRIBUTES_FN          SSPX_UAW_(SET_CONTEXT_ATTRIBUTES_FN)
+#define SET_CREDENTIALS_ATTRIBUTES_FN      SSPX_UAW_(SET_CREDENTIALS_ATTRIBUTES_FN)
+#define QUERY_SECURITY_PACKAGE_INFO_FN     SSPX_UAW_(QUERY_SECURITY_PACKAGE_INFO_FN)
+#define IMPORT_SECURITY_CONTEXT_FN         SSPX_UAW_(IMPORT_SECURITY_CONTEXT_FN)
+#define CHANGE_PASSWORD_FN                 SSPX_UAW_(CHANGE_PASSWORD_FN)
+#define INIT_SECURITY_INTERFACE            SSPX_UAW_(INIT_SECURITY_INTERFACE)
 
 #else /* SSPX_BUILDING_LIBRARY */
 
 /* Real exported symbols under the plain names, for dlsym() callers;
  * they behave as the A forms. */
-SSPX_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandle(
-    LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse,
-    void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
-    void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
+SSPX_API SECURITY_STATUS SEC_ENTRY
+AcquireCredentialsHandle(LPSTR pszPrincipal, LPSTR pszPackage, ULONG fCredentialUse,
+                         void *pvLogonId, void *pAuthData, SEC_GET_KEY_FN pGetKeyFn,
+                         void *pvGetKeyArgument, PCredHandle phCredential, PTimeStamp ptsExpiry);
 
 SSPX_API SECURITY_STATUS SEC_ENTRY InitializeSecurityContext(
-    PCredHandle phCredential, PCtxtHandle phContext, SEC_CHAR *pszTargetName,
-    ULONG fContextReq, ULONG Reserved1, ULONG TargetDataRep,
-    PSecBufferDesc pInput, ULONG Reserved2, PCtxtHandle phNewContext,
-    PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
+    PCredHandle phCredential, PCtxtHandle phContext, SEC_CHAR *pszTargetName, ULONG fContextReq,
+    ULONG Reserved1, ULONG TargetDataRep, PSecBufferDesc pInput, ULONG Reserved2,
+    PCtxtHandle phNewContext, PSecBufferDesc pOutput, PULONG pfContextAttr, PTimeStamp ptsExpiry);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributes(
-    PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributes(PCtxtHandle phContext, ULONG ulAttribute,
+                                                          void *pBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributes(
-    PCredHandle phCredential, ULONG ulAttribute, void *pBuffer);
+SSPX_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributes(PCredHandle phCredential,
+                                                              ULONG ulAttribute, void *pBuffer);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackages(
-    PULONG pcPackages, PSecPkgInfoA *ppPackageInfo);
+SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackages(PULONG pcPackages,
+                                                             PSecPkgInfoA *ppPackageInfo);
 
-SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfo(
-    LPSTR pszPackageName, PSecPkgInfoA *ppPackageInfo);
+SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfo(LPSTR pszPackageName,
+                                                            PSecPkgInfoA *ppPackageInfo);
 
 SSPX_API PSecurityFunctionTableA SEC_ENTRY InitSecurityInterface(void);
 
@@ -1765,67 +1732,47 @@ SSPX_STATIC_ASSERT(sizeof(ULONG) == 4, "ULONG must be 32-bit");
 SSPX_STATIC_ASSERT(sizeof(LONG) == 4, "LONG must be 32-bit");
 SSPX_STATIC_ASSERT(sizeof(USHORT) == 2, "USHORT must be 16-bit");
 SSPX_STATIC_ASSERT(sizeof(SEC_WCHAR) == 2, "SEC_WCHAR must be UTF-16");
-SSPX_STATIC_ASSERT(sizeof(ULONG_PTR) == sizeof(void *),
-                   "ULONG_PTR must be pointer-sized");
+SSPX_STATIC_ASSERT(sizeof(ULONG_PTR) == sizeof(void *), "ULONG_PTR must be pointer-sized");
 SSPX_STATIC_ASSERT(sizeof(LARGE_INTEGER) == 8, "LARGE_INTEGER is 64-bit");
 SSPX_STATIC_ASSERT(sizeof(TimeStamp) == 8, "TimeStamp is 64-bit");
-SSPX_STATIC_ASSERT(sizeof(SecHandle) == 2 * sizeof(void *),
-                   "SecHandle is two pointer-sized words");
-SSPX_STATIC_ASSERT(offsetof(SecHandle, dwUpper) == sizeof(void *),
-                   "SecHandle.dwUpper offset");
-SSPX_STATIC_ASSERT(offsetof(SecBuffer, BufferType) == 4,
-                   "SecBuffer.BufferType offset");
-SSPX_STATIC_ASSERT(offsetof(SecBuffer, pvBuffer) == 8,
-                   "SecBuffer.pvBuffer offset");
-SSPX_STATIC_ASSERT(offsetof(SecBufferDesc, cBuffers) == 4,
-                   "SecBufferDesc.cBuffers offset");
-SSPX_STATIC_ASSERT(offsetof(SecBufferDesc, pBuffers) == 8,
-                   "SecBufferDesc.pBuffers offset");
-SSPX_STATIC_ASSERT(sizeof(SEC_CHANNEL_BINDINGS) == 32,
-                   "SEC_CHANNEL_BINDINGS is eight ULONGs");
-SSPX_STATIC_ASSERT(offsetof(SEC_CHANNEL_BINDINGS, dwApplicationDataOffset)
-                       == 28,
+SSPX_STATIC_ASSERT(sizeof(SecHandle) == 2 * sizeof(void *), "SecHandle is two pointer-sized words");
+SSPX_STATIC_ASSERT(offsetof(SecHandle, dwUpper) == sizeof(void *), "SecHandle.dwUpper offset");
+SSPX_STATIC_ASSERT(offsetof(SecBuffer, BufferType) == 4, "SecBuffer.BufferType offset");
+SSPX_STATIC_ASSERT(offsetof(SecBuffer, pvBuffer) == 8, "SecBuffer.pvBuffer offset");
+SSPX_STATIC_ASSERT(offsetof(SecBufferDesc, cBuffers) == 4, "SecBufferDesc.cBuffers offset");
+SSPX_STATIC_ASSERT(offsetof(SecBufferDesc, pBuffers) == 8, "SecBufferDesc.pBuffers offset");
+SSPX_STATIC_ASSERT(sizeof(SEC_CHANNEL_BINDINGS) == 32, "SEC_CHANNEL_BINDINGS is eight ULONGs");
+SSPX_STATIC_ASSERT(offsetof(SEC_CHANNEL_BINDINGS, dwApplicationDataOffset) == 28,
                    "SEC_CHANNEL_BINDINGS.dwApplicationDataOffset offset");
-SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, wVersion) == 4,
-                   "SecPkgInfoA.wVersion offset");
-SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, wRPCID) == 6,
-                   "SecPkgInfoA.wRPCID offset");
-SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, cbMaxToken) == 8,
-                   "SecPkgInfoA.cbMaxToken offset");
-SSPX_STATIC_ASSERT(sizeof(SecPkgContext_Sizes) == 16,
-                   "SecPkgContext_Sizes is four ULONGs");
+SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, wVersion) == 4, "SecPkgInfoA.wVersion offset");
+SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, wRPCID) == 6, "SecPkgInfoA.wRPCID offset");
+SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, cbMaxToken) == 8, "SecPkgInfoA.cbMaxToken offset");
+SSPX_STATIC_ASSERT(sizeof(SecPkgContext_Sizes) == 16, "SecPkgContext_Sizes is four ULONGs");
 SSPX_STATIC_ASSERT(sizeof(SecPkgContext_StreamSizes) == 20,
                    "SecPkgContext_StreamSizes is five ULONGs");
 SSPX_STATIC_ASSERT(sizeof(SecPkgContext_ConnectionInfo) == 28,
                    "SecPkgContext_ConnectionInfo is seven DWORDs");
-SSPX_STATIC_ASSERT(sizeof(SEC_WINNT_AUTH_IDENTITY_EX2) == 48,
-                   "SEC_WINNT_AUTH_IDENTITY_EX2 size");
-SSPX_STATIC_ASSERT(offsetof(SecurityFunctionTableA,
-                            EnumerateSecurityPackagesA) == sizeof(void *),
+SSPX_STATIC_ASSERT(sizeof(SEC_WINNT_AUTH_IDENTITY_EX2) == 48, "SEC_WINNT_AUTH_IDENTITY_EX2 size");
+SSPX_STATIC_ASSERT(offsetof(SecurityFunctionTableA, EnumerateSecurityPackagesA) == sizeof(void *),
                    "function table: first slot follows dwVersion");
-SSPX_STATIC_ASSERT(offsetof(SecurityFunctionTableA,
-                            QueryCredentialsAttributesExA) ==
+SSPX_STATIC_ASSERT(offsetof(SecurityFunctionTableA, QueryCredentialsAttributesExA) ==
                        31 * sizeof(void *),
                    "function table: 31 slots after dwVersion");
-SSPX_STATIC_ASSERT(sizeof(SecurityFunctionTableA) ==
-                       sizeof(SecurityFunctionTableW),
+SSPX_STATIC_ASSERT(sizeof(SecurityFunctionTableA) == sizeof(SecurityFunctionTableW),
                    "function tables A and W have the same shape");
 
 #if defined(__LP64__) || defined(_LP64)
 SSPX_STATIC_ASSERT(sizeof(SecBuffer) == 16, "SecBuffer size on LP64");
 SSPX_STATIC_ASSERT(sizeof(SecBufferDesc) == 16, "SecBufferDesc size on LP64");
-SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, Name) == 16,
-                   "SecPkgInfoA.Name offset on LP64");
-SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, Comment) == 24,
-                   "SecPkgInfoA.Comment offset on LP64");
+SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, Name) == 16, "SecPkgInfoA.Name offset on LP64");
+SSPX_STATIC_ASSERT(offsetof(SecPkgInfoA, Comment) == 24, "SecPkgInfoA.Comment offset on LP64");
 SSPX_STATIC_ASSERT(sizeof(SecPkgInfoA) == 32, "SecPkgInfoA size on LP64");
 SSPX_STATIC_ASSERT(sizeof(SecPkgInfoW) == 32, "SecPkgInfoW size on LP64");
 SSPX_STATIC_ASSERT(sizeof(SEC_WINNT_AUTH_IDENTITY_A) == 48,
                    "SEC_WINNT_AUTH_IDENTITY_A size on LP64");
 SSPX_STATIC_ASSERT(sizeof(SEC_WINNT_AUTH_IDENTITY_EXW) == 72,
                    "SEC_WINNT_AUTH_IDENTITY_EXW size on LP64");
-SSPX_STATIC_ASSERT(sizeof(SecurityFunctionTableA) == 256,
-                   "function table size on LP64");
+SSPX_STATIC_ASSERT(sizeof(SecurityFunctionTableA) == 256, "function table size on LP64");
 #endif
 
 #ifdef __cplusplus
