@@ -203,6 +203,17 @@ static void server_ntlmv1(void)
     CHECK_ST(server_first_leg(&cred, &ctx, 0xe2008235u, &rng), SEC_I_CONTINUE_NEEDED);
     CHECK_ST(server_auth_leg(&cred, &ctx, auth, al), SEC_E_OK);
     check_session_key(&ctx, random_session_key);
+    /* 4.2.2.4 from our side: without ESS both directions use the same key,
+     * so the server's first sealed message is the published one */
+    {
+        uint8_t data[18], sig[16];
+        memcpy(data, plaintext, 18);
+        SecBuffer b[2] = {{16, SECBUFFER_TOKEN, sig}, {18, SECBUFFER_DATA, data}};
+        SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
+        CHECK_ST(EncryptMessage(&ctx, 0, &d, 0), SEC_E_OK);
+        CHECK_MEM(data, HEX("56fe04d861f9319af0d7238a2e3b4d457fb8"), 18);
+        CHECK_MEM(sig, HEX("01000000 00000000 09dcd1df 2e459d36"), 16);
+    }
     /* 4.2.2.4: no ESS, one RC4 stream for data then signature, RandomPad 0 */
     check_unseal(&ctx, "56fe04d861f9319af0d7238a2e3b4d457fb8",
                  "01000000 00000000 09dcd1df 2e459d36");
