@@ -14,7 +14,9 @@ jobs=2
 
 # ------------------------------------------------------------- packages
 packages=(cmake make pkg-config gcc g++ libc6-dev clang libclang-rt-14-dev clang-format libssl-dev
-    heimdal-multidev curl winbind samba-common-bin mingw-w64-x86-64-dev ca-certificates)
+    heimdal-multidev curl winbind samba-common-bin mingw-w64-x86-64-dev ca-certificates
+    swig python3-dev python3-venv python3-pip python3-setuptools python3-pytest python3-requests
+    python3-requests-ntlm python3-nbclient python3-nbformat python3-ipykernel)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -69,6 +71,20 @@ build_tsan() {
 }
 run_tsan() { TSAN_OPTIONS=halt_on_error=1 ./build-tsan/tests/test_threads; }
 
+# The Python package, installed with Debian's /usr/bin/python3 into a venv
+# that sees Debian's python3-* packages (pip would refuse the system one),
+# without network: pip install --no-build-isolation --no-index .
+build_python() {
+    rm -rf build/venv &&
+        /usr/bin/python3 -m venv --system-site-packages build/venv &&
+        build/venv/bin/python -m pip install -q --no-build-isolation --no-index .
+}
+run_pytest() {
+    (cd tests/python && ../../build/venv/bin/python -m pytest -q -p no:cacheprovider .) |
+        tee build/pytest.log
+    return "${PIPESTATUS[0]}"
+}
+
 format_check() {
     local files
     files=$(git ls-files '*.c' '*.h' | grep -v '^tests/fuzz/corpus/')
@@ -78,6 +94,8 @@ format_check() {
 
 stage "build (gcc, -Wall -Wextra -Werror)" build_main
 stage "ctest: C tests, ABI checks, interop with real peers" run_ctest
+stage "Python package (pip install --no-build-isolation)" build_python
+stage "pytest" run_pytest
 if [ -z "${SSPX_QUICK:-}" ]; then
     stage "build (clang, ASan + UBSan)" build_asan
     stage "ctest under ASan + UBSan" run_asan
@@ -93,8 +111,10 @@ stage "clang-format" format_check
 
 echo
 echo "stages: ${stage_pass} passed, ${stage_fail} failed${failed:+: ${failed[*]}}"
-# the closing line counts ctest's tests of the main build
+# the closing line counts ctest's tests of the main build and pytest's
 total=$(ctest --test-dir build -N 2>/dev/null | sed -n 's/^Total Tests: //p')
+py=$(sed -n 's/^\([0-9][0-9]*\) passed.*/\1/p' build/pytest.log 2>/dev/null | tail -1)
+total=$((${total:-0} + ${py:-0}))
 if ((stage_fail)); then
     echo "${total:-0} tests; some stages failed"
     exit 1

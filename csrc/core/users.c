@@ -220,7 +220,7 @@ int sspx_users_lookup(const sspx_user_store *st, const char *user, const char *d
     }
     if (st->lookup) {
         int r = st->lookup->fn(st->lookup->ud, user, domain, out);
-        if (r == SSPX_LOOKUP_UNAVAILABLE)
+        if (r == SSPX_LOOKUP_UNAVAILABLE || r == SSPX_LOOKUP_ERROR)
             return r;
         if (r != SSPX_LOOKUP_FOUND || !out->have_nt_hash)
             return SSPX_LOOKUP_NO_USER;

@@ -78,13 +78,15 @@ typedef struct sspx_secret sspx_secret;
 #define SSPX_LOOKUP_FOUND       0
 #define SSPX_LOOKUP_NO_USER     1
 #define SSPX_LOOKUP_UNAVAILABLE 2 /* -> SEC_E_NO_AUTHENTICATING_AUTHORITY */
+#define SSPX_LOOKUP_ERROR       3 /* the lookup itself failed -> SEC_E_LOGON_DENIED */
 
 /*
  * The server's user lookup: for (user, domain) as the client sent them
  * (UTF-8), fill `out` with sspx_secret_set_password() or
  * sspx_secret_set_nt_hash() and return SSPX_LOOKUP_FOUND, or return
- * SSPX_LOOKUP_NO_USER / SSPX_LOOKUP_UNAVAILABLE. Any other return value, or
- * FOUND without a secret, is treated as NO_USER. The callback may be called
+ * SSPX_LOOKUP_NO_USER / SSPX_LOOKUP_UNAVAILABLE / SSPX_LOOKUP_ERROR (the
+ * lookup broke: logon denied, and the last-error detail says so). Any other
+ * return value, or FOUND without a secret, is treated as NO_USER. The callback may be called
  * from several threads at once.
  */
 typedef int (*sspx_lookup_fn)(void *user_data, const char *user, const char *domain,

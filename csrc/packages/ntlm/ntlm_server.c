@@ -190,7 +190,7 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in, ss
     sspx_secret sec;
     sspx_account_name account = {"ANONYMOUS LOGON", "NT AUTHORITY"};
     uint8_t kxkey[16], proof[16], ntowf[16], mic[16];
-    bool unicode, found, mic_expected = false;
+    bool unicode, found, lookup_failed, mic_expected = false;
     uint64_t now, age;
     int r;
     sspx_status st = SEC_E_OK;
@@ -234,6 +234,7 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in, ss
     r = sspx_users_lookup(&cr->users, c->user, c->domain, a.nt.len == 0, &sec, &account);
     ENSURE_GOTO(r != SSPX_LOOKUP_UNAVAILABLE, SSPX_ERR_AUTHORITY_UNAVAILABLE);
     found = r == SSPX_LOOKUP_FOUND;
+    lookup_failed = r == SSPX_LOOKUP_ERROR;
     if (!found) /* same work as for a wrong password */
         memcpy(sec.nt_hash, cr->dummy_hash, 16);
 
@@ -253,8 +254,9 @@ static sspx_status server_authenticate(sspx_ctx *ctx, const sspx_step_in *in, ss
         GUARD_GOTO(ntlm_NTOWFv2(sec.nt_hash, u.u16, u.u16_len, d.u16, d.u16_len, ntowf));
     }
     GUARD_GOTO(ntlm_v2_proof(ntowf, c->server_challenge, a.nt.p + 16, a.nt.len - 16, proof));
-    ENSURE_GOTO(sspx_ct_equal(proof, a.nt.p, 16) && found,
-                found ? SSPX_ERR_BAD_PASSWORD : SSPX_ERR_UNKNOWN_USER);
+    ENSURE_GOTO(sspx_ct_equal(proof, a.nt.p, 16) && found, found           ? SSPX_ERR_BAD_PASSWORD
+                                                           : lookup_failed ? SSPX_ERR_LOOKUP_FAILED
+                                                                           : SSPX_ERR_UNKNOWN_USER);
     /* SessionBaseKey = KXKEY = HMAC_MD5(ResponseKeyNT, NTProofStr) (3.3.2) */
     GUARD_GOTO(sspx_hmac_md5(ntowf, 16, proof, 16, kxkey));
     mic_expected = av.seen[MsvAvFlags] && (sspx_get_le32(av.v[MsvAvFlags]) & NTLM_AVFLAG_MIC);
