@@ -48,7 +48,7 @@ stage() { # name, command...
 
 # ------------------------------------------------- build + tests (gcc)
 build_main() {
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSPX_WERROR=ON >/dev/null &&
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSPX_WERROR=ON -DSSPX_PYTHON=ON >/dev/null &&
         cmake --build build -j"$jobs"
 }
 run_ctest() { ctest --test-dir build --output-on-failure -j1 --timeout 300; }
