@@ -422,6 +422,24 @@ static void curl_style_oem(void)
     CHECK(strcmp(sspx_ctx_client_name(sx), "TESTDOM\\bob") == 0);
     sspx_ctx_free(&sx);
     sspx_buf_free(&chal);
+    /* NEGOTIATE flags: without NTLM but with ESS (python's ntlm-auth) is taken;
+     * with neither NTLM, ESS nor ANONYMOUS it is refused */
+    {
+        uint8_t n2[32];
+        memcpy(n2, neg, 32);
+        sspx_put_le32(n2 + 12, 0xe2088235u & ~NTLMSSP_NEGOTIATE_NTLM);
+        CHECK_ST(sspx_ctx_new(s, NULL, &sx), SEC_E_OK);
+        CHECK_ST(sspx_ctx_step(sx, n2, 32, &chal), SEC_I_CONTINUE_NEEDED);
+        CHECK_ST(ntlm_decode_challenge(chal.data, chal.len, &ch), SEC_E_OK);
+        CHECK(ch.flags & NTLMSSP_NEGOTIATE_NTLM);
+        sspx_ctx_free(&sx);
+        sspx_buf_free(&chal);
+        sspx_put_le32(n2 + 12, 0xe2008235u & ~NTLMSSP_NEGOTIATE_NTLM);
+        CHECK_ST(sspx_ctx_new(s, NULL, &sx), SEC_E_OK);
+        CHECK_ST(sspx_ctx_step(sx, n2, 32, &chal), SEC_E_INVALID_TOKEN);
+        CHECK(strcmp(last_name(), "SSPX_ERR_NTLM_NO_NTLM_FLAG") == 0);
+        sspx_ctx_free(&sx);
+    }
     /* the same client refused when the server requires a MIC */
     CHECK_ST(sspx_ctx_new(s_mic, NULL, &sx), SEC_E_OK);
     CHECK_ST(sspx_ctx_step(sx, neg, 32, &chal), SEC_I_CONTINUE_NEEDED);

@@ -57,7 +57,13 @@ static sspx_status server_challenge(sspx_ctx *ctx, const sspx_step_in *in, sspx_
 
     ENSURE(in->token, SSPX_ERR_NO_INPUT_TOKEN);
     GUARD(ntlm_decode_negotiate(in->token, in->token_len, &neg));
-    ENSURE(neg.flags & (NTLMSSP_NEGOTIATE_NTLM | NTLMSSP_ANONYMOUS), SSPX_ERR_NTLM_NO_NTLM_FLAG);
+    /* NTLM must be set (2.2.2.5), but NTLMv2 clients that ask for extended
+     * session security without it exist (python's ntlm-auth, under requests_ntlm)
+     * and Windows accepts them: ESS implies it. The response is verified the
+     * same way either way. */
+    ENSURE(neg.flags & (NTLMSSP_NEGOTIATE_NTLM | NTLMSSP_ANONYMOUS |
+                        NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY),
+           SSPX_ERR_NTLM_NO_NTLM_FLAG);
     ENSURE(neg.flags & (NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_NEGOTIATE_OEM),
            SSPX_ERR_NTLM_NO_ENCODING);
     ENSURE(!(in->req_flags & ASC_REQ_DATAGRAM), SSPX_ERR_UNSUPPORTED);
