@@ -1,0 +1,115 @@
+"""examples/ntlm_handshake.ipynb runs headless (nbclient) in a kernel on this
+interpreter (the one sspx is installed in), without errors, and shows the
+three NTLM legs, SEC_E_OK and the client name."""
+
+import json
+import os
+import pathlib
+import sys
+
+import pytest
+
+NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "examples" / "ntlm_handshake.ipynb"
+KERNEL = "sspx-test-python"
+TIMEOUT = 120
+
+
+def _require(module):
+    """Import a Jupyter module or fail (never skip): the test command installs them."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        pytest.fail(f"{module} is needed to run the example notebook ({exc}); install "
+                    "nbclient, nbformat and ipykernel (Debian: python3-nbclient "
+                    "python3-nbformat python3-ipykernel)")
+
+
+@pytest.fixture
+def kernel_env(tmp_path, monkeypatch):
+    """A kernel spec named KERNEL that starts this very interpreter, found
+    through JUPYTER_PATH; runtime and IPython dirs kept in tmp_path."""
+    spec = tmp_path / "jupyter" / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "sspx test (this interpreter)",
+        "language": "python",
+    }))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    monkeypatch.delenv("PYTHONSTARTUP", raising=False)
+    return tmp_path
+
+
+def _text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return "\n".join(output.get("traceback", []))
+    data = output.get("data", {})
+    return data.get("text/plain", "") + "\n" + data.get("text/html", "")
+
+
+def _cell_text(cell) -> str:
+    return "\n".join(_text(o) for o in cell.get("outputs", []))
+
+
+def test_notebook_committed_without_outputs():
+    nbformat = _require("nbformat")
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+def test_notebook_runs(kernel_env):
+    nbformat = _require("nbformat")
+    nbclient = _require("nbclient")
+    _require("ipykernel")
+
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    client = nbclient.NotebookClient(nb, kernel_name=KERNEL, timeout=TIMEOUT,
+                                     startup_timeout=60, allow_errors=True,
+                                     resources={"metadata": {"path": str(kernel_env)}})
+    client.execute()
+
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    errors = [(c.source.splitlines()[0], _text(o)) for c in code for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors, errors
+    assert all(c.execution_count for c in code)
+
+    # the kernel really ran the interpreter sspx is installed in
+    everything = "\n".join(_cell_text(c) for c in code)
+    import sspx
+
+    assert sspx.__version__ in everything
+
+    table = next(c for c in code if "legs-table" in c.metadata.get("tags", []))
+    text = _cell_text(table)
+    for leg in ("NEGOTIATE_MESSAGE", "CHALLENGE_MESSAGE", "AUTHENTICATE_MESSAGE"):
+        assert leg in text, leg
+    rows = [ln for ln in text.splitlines() if ln[:1].isdigit()]
+    assert len(rows) == 4, text
+    assert "SEC_E_OK" in rows[-1] and "SEC_E_LOGON_DENIED" not in text
+    assert "client -> server" in text and "server -> client" in text
+
+    names = next(c for c in code if "client-name" in c.metadata.get("tags", []))
+    assert "client name: TESTDOM\\alice" in _cell_text(names)
+    assert "ASC_RET_CONFIDENTIALITY" in _cell_text(names)
+    assert "ISC_RET_REPLAY_DETECT" in _cell_text(names)
+
+    # the decoded tokens were displayed (HTML tables), and hostile-free output escaped
+    html_outputs = [o["data"]["text/html"] for c in code for o in c.outputs
+                    if "data" in o and "text/html" in o["data"]]
+    assert any("MsvAvTimestamp" in h for h in html_outputs)
+    assert any("NTProofStr" in h and "MIC" in h for h in html_outputs)
+    assert "tampered message refused: SEC_E_MESSAGE_ALTERED" in everything
+    assert "SEC_E_LOGON_DENIED" in everything  # the failed-handshake section
+    assert os.path.exists(NOTEBOOK)  # the committed file was not rewritten
