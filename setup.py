@@ -60,5 +60,6 @@ setup(
     package_data={"sspx": ["py.typed", "*.pyi"]},
     ext_modules=[ext],
     cmdclass={"build_py": BuildPyAfterExt},
+    entry_points={"pytest11": ["sspx = sspx.testing"]},
     python_requires=">=3.9",
 )

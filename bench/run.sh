@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build bench_ntlm (Release, -j2) in build-bench/ and run it.
 #
-#   bash bench/run.sh [bench_ntlm options]   the tables (see bench/README.md)
+#   bash bench/run.sh [bench_ntlm options]   the tables (see bench/README.md);
+#                                            SSPX_BENCH_PYTHON=1: bench_python.py after it
 #   bash bench/run.sh --callgrind [N]        profile N sspx handshakes (default 2000)
 #   bash bench/run.sh --callgrind-seal [N]   the same, each with one sealed message each way
 #
@@ -63,5 +64,13 @@ case "${1:-}" in
 *)
   rm -f "$log" # (no exec: the EXIT trap would not run)
   "$bin" "$@"
+  # SSPX_BENCH_PYTHON=1 (build/venv's python) or =/path/to/python: the Python
+  # benchmark too (bench/bench_python.py; the sspx package must be installed)
+  if [ -n "${SSPX_BENCH_PYTHON:-}" ]; then
+    py="$SSPX_BENCH_PYTHON"
+    [ "$py" = 1 ] && py="$root/build/venv/bin/python"
+    echo
+    "$py" "$root/bench/bench_python.py" --bench-ntlm "$bin"
+  fi
   ;;
 esac

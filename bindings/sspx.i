@@ -185,8 +185,10 @@ void ctx_free(sspx_ctx *ctx) { sspx_ctx_free(&ctx); }
 %}
 %thread;
 
-/* a context: its options as Python gives them (channel bindings as bytes) */
+/* a context: its options as Python gives them (channel bindings as bytes);
+ * cheap (an allocation): no GIL release, which would cost more than it saves */
 %apply sspx_ctx **OUTOBJ { sspx_ctx **out };
+%nothread;
 %inline %{
 SECURITY_STATUS ctx_new(sspx_cred *cred, uint32_t flags, const char *target,
                         const uint8_t *in, size_t in_len, sspx_ctx **out)
@@ -200,6 +202,7 @@ SECURITY_STATUS ctx_new(sspx_cred *cred, uint32_t flags, const char *target,
     return sspx_ctx_new(cred, &p, out);
 }
 %}
+%thread;
 
 /* ------------------------------------------------- Python lookup callback */
 
@@ -232,9 +235,15 @@ static int sspx_py_lookup(void *ud, const char *user, const char *domain, sspx_s
     if (!Py_IsInitialized())
         return SSPX_LOOKUP_ERROR;
     g = PyGILState_Ensure();
+    sspx_py_lookup_error[0] = 0;
     r = PyObject_CallFunction((PyObject *)ud, "ss", user, domain);
     if (!r) {
+        /* Ctrl-C inside a lookup must not be lost: raise it again at the next
+         * check the interpreter makes */
+        int interrupt = PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
         lookup_note("the lookup raised");
+        if (interrupt)
+            PyErr_SetInterrupt();
         rc = SSPX_LOOKUP_ERROR;
     } else if (r == Py_None) {
         rc = SSPX_LOOKUP_NO_USER;
@@ -244,13 +253,24 @@ static int sspx_py_lookup(void *ud, const char *user, const char *domain, sspx_s
             lookup_note("the lookup returned an unencodable password");
             rc = SSPX_LOOKUP_ERROR;
         } else {
-            rc = *pw && sspx_secret_set_password(out, pw) == SEC_E_OK ? SSPX_LOOKUP_FOUND
-                                                                       : SSPX_LOOKUP_NO_USER;
+            if (!*pw) {
+                rc = SSPX_LOOKUP_NO_USER; /* an empty password is never accepted */
+            } else if (sspx_secret_set_password(out, pw) == SEC_E_OK) {
+                rc = SSPX_LOOKUP_FOUND;
+            } else {
+                snprintf(sspx_py_lookup_error, sizeof(sspx_py_lookup_error),
+                         "the password the lookup returned was refused: %s",
+                         sspx_last_error_string());
+                rc = SSPX_LOOKUP_ERROR;
+            }
         }
     } else if (PyBytes_Check(r) && PyBytes_GET_SIZE(r) == 16) {
-        rc = sspx_secret_set_nt_hash(out, (const uint8_t *)PyBytes_AS_STRING(r), 16) == SEC_E_OK
-                 ? SSPX_LOOKUP_FOUND
-                 : SSPX_LOOKUP_ERROR;
+        rc = SSPX_LOOKUP_FOUND;
+        if (sspx_secret_set_nt_hash(out, (const uint8_t *)PyBytes_AS_STRING(r), 16) != SEC_E_OK) {
+            snprintf(sspx_py_lookup_error, sizeof(sspx_py_lookup_error),
+                     "the NT hash the lookup returned was refused");
+            rc = SSPX_LOOKUP_ERROR;
+        }
     } else {
         snprintf(sspx_py_lookup_error, sizeof(sspx_py_lookup_error),
                  "the lookup returned %.100s; expected None, a str password or a 16-byte NT hash",
@@ -350,9 +370,9 @@ PyObject *describe(const char *package, const uint8_t *in, size_t in_len)
 
 %nothread;
 %{
-static int put_const(PyObject *d, const char *name, uint32_t v)
+static int put_const(PyObject *d, const char *name, unsigned long long v)
 {
-    PyObject *o = PyLong_FromUnsignedLong(v);
+    PyObject *o = PyLong_FromUnsignedLongLong(v);
     int r = o ? PyDict_SetItemString(d, name, o) : -1;
     Py_XDECREF(o);
     return r;
@@ -366,7 +386,7 @@ PyObject *constant_table(void)
     if (!d)
         return NULL;
 #define SSPX_K(n) \
-    if (put_const(d, #n, (uint32_t)(n)) < 0) \
+    if (put_const(d, #n, (unsigned long long)(n)) < 0) \
         goto fail;
     SSPX_K(ASC_REQ_ALLOCATE_MEMORY)
     SSPX_K(ASC_REQ_ALLOW_CONTEXT_REPLAY)
@@ -788,17 +808,21 @@ static uint64_t sspx_py_fixed_clock(void *ud)
 
 %nothread;
 %inline %{
-/* Tests only: the random source replays `script` (None: the real one again). */
-void test_set_rng_script(const uint8_t *in, size_t in_len)
+/* Tests only: the random source replays `script` (None: the real one
+ * again). Returns -1, changing nothing, for a script over 1024 bytes. */
+int test_set_rng_script(const uint8_t *in, size_t in_len)
 {
-    if (!in || in_len > sizeof(sspx_py_rng.script)) {
+    if (!in) {
         sspx_test_set_rng(NULL, NULL);
-        return;
+        return 0;
     }
+    if (in_len > sizeof(sspx_py_rng.script))
+        return -1;
     memcpy(sspx_py_rng.script, in, in_len);
     sspx_py_rng.len = in_len;
     sspx_py_rng.pos = 0;
     sspx_test_set_rng(sspx_py_script_rng, NULL);
+    return 0;
 }
 
 /* Tests only: the clock stands at `filetime` (a negative value: the real clock again). */

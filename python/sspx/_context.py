@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import threading
 from typing import Callable, Mapping, Optional, Union
 
 from . import _sspx
@@ -263,10 +262,9 @@ class Context:
         if isinstance(channel_bindings, ChannelBindings):
             channel_bindings = channel_bindings.to_bytes()
         self.credential = credential  # keeps the Python object alive as long as we are
-        self._lock = threading.Lock()
         _status, self._ctx = _sspx.ctx_new(credential._handle(), int(flags), target,
                                            channel_bindings)
-        self.package = _sspx.sspx_ctx_package(self._ctx)
+        self.package = credential.package
         self.last_status = 0
         self.legs = 0
 
