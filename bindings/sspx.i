@@ -240,11 +240,22 @@ static int sspx_py_lookup(void *ud, const char *user, const char *domain, sspx_s
     if (!r) {
         /* Ctrl-C inside a lookup must not be lost: raise it again at the next
          * check the interpreter makes */
-        int interrupt = PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+        PyObject *t, *v, *tb, *errors, *na = NULL;
+        int interrupt, unavailable = 0;
+        PyErr_Fetch(&t, &v, &tb); /* no import may run with an exception set */
+        interrupt = PyErr_GivenExceptionMatches(t, PyExc_KeyboardInterrupt);
+        errors = PyImport_ImportModule("sspx.errors");
+        if (errors && (na = PyObject_GetAttrString(errors, "NoAuthority")) != NULL)
+            unavailable = PyErr_GivenExceptionMatches(t, na);
+        PyErr_Clear();
+        Py_XDECREF(na);
+        Py_XDECREF(errors);
+        PyErr_Restore(t, v, tb);
         lookup_note("the lookup raised");
         if (interrupt)
             PyErr_SetInterrupt();
-        rc = SSPX_LOOKUP_ERROR;
+        /* raising sspx.errors.NoAuthority says "no authority could be reached" */
+        rc = unavailable ? SSPX_LOOKUP_UNAVAILABLE : SSPX_LOOKUP_ERROR;
     } else if (r == Py_None) {
         rc = SSPX_LOOKUP_NO_USER;
     } else if (PyUnicode_Check(r)) {

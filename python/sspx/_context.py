@@ -94,7 +94,10 @@ class Credential:
         ``users``: a users file path (see docs/USERS.md) or a mapping
         ``{"DOMAIN\\\\user" or "user": password}``; ``lookup``: a callable
         ``lookup(user, domain) -> password (str) | NT hash (16 bytes) | None``
-        consulted after the file. Other keyword options are the package's
+        consulted after the file; it may raise :class:`sspx.errors.NoAuthority`
+        to say the directory is unreachable (the handshake then fails with
+        NoAuthority, SEC_E_NO_AUTHENTICATING_AUTHORITY); any other exception is
+        a logon failure. Other keyword options are the package's
         credential options (``netbios_domain="TESTDOM"``,
         ``channel_bindings="required"``, ``allow_ntlmv1=False``, ...).
         """

@@ -8,9 +8,9 @@ import pytest
 
 import sspx
 from sspx import _sspx, raw
-from sspx.errors import (BadBindings, InvalidHandle, InvalidParameter, InvalidToken, LogonDenied,
-                         MessageAltered, NoCredentials, OutOfSequence, PackageNotFound,
-                         SecurityError, UnsupportedFunction)
+from sspx.errors import (BadBindings, ContextExpired, InvalidHandle, InvalidParameter, InvalidToken,
+                         LogonDenied, MessageAltered, NoAuthority, NoCredentials, OutOfSequence,
+                         PackageNotFound, SecurityError, UnsupportedFunction)
 
 from conftest import handshake
 
@@ -274,3 +274,25 @@ def test_raw_view(server_cred, client_cred):
     assert st == 0 and h2 == h and outs[0].data == b"" and expiry != 0
     assert raw.delete_security_context(h) == 0
     assert raw.delete_security_context(h) == 0x80090301
+
+
+def test_lookup_unavailable():
+    def lookup(user, domain):
+        raise NoAuthority(0x80090311, "SEC_E_NO_AUTHENTICATING_AUTHORITY", "directory down")
+
+    with sspx.Credential.server("NTLM", lookup=lookup) as s, \
+            sspx.Credential.client("NTLM", user="bob", password="x") as c:
+        e = failing_handshake(s, c)
+        assert type(e) is NoAuthority and e.status == 0x80090311
+        assert "AUTHORITY_UNAVAILABLE" in e.detail
+
+
+def test_challenge_expired(hooks, server_cred, client_cred):
+    s = sspx.ServerContext(server_cred)
+    c = sspx.ClientContext(client_cred)
+    _sspx.test_set_clock(133_000_000_000_000_000)
+    t3 = c.step(s.step(c.step()))
+    _sspx.test_set_clock(133_000_000_000_000_000 + 301 * 10_000_000)  # 301 s later
+    with pytest.raises(ContextExpired) as ei:
+        s.step(t3)
+    assert ei.value.name == "SEC_E_CONTEXT_EXPIRED"
