@@ -30,6 +30,10 @@ Fixtures (all function-scoped; everything they create is closed at teardown):
   ``sspx_server_credential``; an authenticated request gets 200 and
   ``Authenticated as DOMAIN\\\\user``.
 
+- ``sspx_realm``: a throwaway Heimdal KDC on 127.0.0.1 (realm ``TEST.LOCAL``,
+  users ``alice``/``bob``, service ``HTTP/localhost`` with a keytab) for the
+  Kerberos and Negotiate packages; see tests/realm/README.md.
+
 Outside pytest, :class:`NTLMTestServer` and :func:`handshake` do the same, and
 :func:`fixed_random` / :func:`fixed_clock` pin the library's random source and
 clock (process-wide: for tests only) to reproduce published test vectors.
@@ -411,3 +415,22 @@ if pytest is not None:
         """The base URL of a running NTLM-authenticating HTTP server."""
         with serve_http(sspx_server_credential) as url:
             yield url
+
+    @pytest.fixture
+    def sspx_realm():
+        """A throwaway Heimdal KDC (realm TEST.LOCAL on 127.0.0.1, a free port):
+        users alice/Alice#Pw1 and bob/Bob#Pw22 (alice already kinit'd), service
+        HTTP/localhost in ``realm.keytab``. ``realm.env(user=None)`` gives
+        KRB5_CONFIG, KRB5CCNAME, KRB5_KTNAME and KRB5RCACHEDIR for subprocesses;
+        ``realm.kinit(user, lifetime="2s")``, ``realm.add_user(name, pw)`` and
+        ``realm.add_service(spn)`` work while it runs. Fails (does not skip)
+        when Heimdal's KDC and clients are not installed. Stopped and removed
+        at teardown."""
+        from . import _realm
+
+        why = _realm.heimdal_available()
+        if why:
+            pytest.fail(why)
+        with _realm.Realm() as realm:
+            realm.kinit("alice")
+            yield realm

@@ -380,3 +380,14 @@ def test_64bit_flags_keep_their_value():
     assert int(sspx.IscReq.MESSAGES) == _sspx.constant_table()["ISC_REQ_MESSAGES"] == 1 << 32
     assert int(sspx.AscRet.MESSAGES) == 1 << 32
     assert int(sspx.IscRet.NO_POST_HANDSHAKE_AUTH) == 1 << 34
+
+
+def test_realm_fixture(sspx_realm):
+    """The plugin's throwaway KDC: alice has a TGT, the keytab holds the service."""
+    import subprocess
+
+    env = sspx_realm.env("alice")
+    out = subprocess.run(["heimtools", "klist"], env={**env, "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and "krbtgt/TEST.LOCAL@TEST.LOCAL" in out.stdout, out.stderr
+    assert "HTTP/localhost@TEST.LOCAL" in sspx_realm.keytab_list()
