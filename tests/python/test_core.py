@@ -296,3 +296,23 @@ def test_challenge_expired(hooks, server_cred, client_cred):
     with pytest.raises(ContextExpired) as ei:
         s.step(t3)
     assert ei.value.name == "SEC_E_CONTEXT_EXPIRED"
+
+
+@pytest.mark.parametrize("digest", ["sha256", "sha384"])
+def test_tls_server_end_point(tmp_path, digest):
+    """RFC 5929 4.1 from a real certificate made by openssl: the hash of the
+    certificate with its signature algorithm's hash (SHA-256 for SHA-1/MD5)."""
+    import hashlib
+    import subprocess
+
+    key, crt = tmp_path / "k.pem", tmp_path / "c.der"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(crt), "-outform", "DER", "-days", "1", "-subj", "/CN=localhost",
+                    f"-{digest}"], check=True, capture_output=True, timeout=60)
+    der = crt.read_bytes()
+    cb = sspx.ChannelBindings.tls_server_end_point(der)
+    assert cb.application_data == b"tls-server-end-point:" + hashlib.new(digest, der).digest()
+    # and it works as bindings on both sides of a handshake
+    with sspx.Credential.server("NTLM", users={"bob": "pw1"}, channel_bindings="required") as s, \
+            sspx.Credential.client("NTLM", user="bob", password="pw1") as c:
+        assert handshake(s, c, scb=cb, ccb=cb)[0].complete
