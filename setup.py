@@ -39,16 +39,34 @@ core_sources = sorted(
     + glob.glob("csrc/packages/*/*.c")
 )
 
+# Heimdal (the Kerberos package): compiled in only when pkg-config finds it,
+# linked by its own lib dir with an rpath (Heimdal's libs are outside the
+# default linker path), as CMakeLists.txt does.
+HEIMDAL = ["heimdal-gssapi", "heimdal-krb5"]
+heimdal_found = all(pkgconfig("--modversion", p) for p in HEIMDAL)
+heimdal_inc, heimdal_libdirs, heimdal_libs, heimdal_macros = [], [], [], []
+if heimdal_found:
+    for p in HEIMDAL:
+        heimdal_inc += [f[2:] for f in pkgconfig("--cflags-only-I", p)]
+        heimdal_libdirs += [f[2:] for f in pkgconfig("--libs-only-L", p)]
+        heimdal_libs += [f[2:] for f in pkgconfig("--libs-only-l", p)]
+    heimdal_macros = [("SSPX_HAVE_KERBEROS", None)]
+else:
+    core_sources = [s for s in core_sources if "/kerberos/" not in s.replace(os.sep, "/")]
+
 ext = Extension(
     "sspx.__sspx",  # SWIG: the C module; python/sspx/_sspx.py is its generated proxy
     sources=["bindings/sspx.i"] + core_sources,
-    include_dirs=["csrc/include", "csrc"] + [f[2:] for f in pkgconfig("--cflags-only-I", "libcrypto")],
+    include_dirs=["csrc/include", "csrc"] + [f[2:] for f in pkgconfig("--cflags-only-I", "libcrypto")]
+    + sorted(set(heimdal_inc), key=heimdal_inc.index),
     # GCC_HASCLASSVISIBILITY: SWIG then exports PyInit__sspx despite -fvisibility=hidden
     define_macros=[("SSPX_BUILDING_LIBRARY", None), ("_GNU_SOURCE", None),
-                   ("GCC_HASCLASSVISIBILITY", None)],
+                   ("GCC_HASCLASSVISIBILITY", None)] + heimdal_macros,
     swig_opts=["-threads", "-Icsrc/include", "-outdir", "python/sspx"],
     extra_compile_args=["-std=c11", "-fvisibility=hidden", "-Wno-missing-field-initializers"],
-    libraries=["crypto", "pthread"],
+    libraries=["crypto", "pthread"] + heimdal_libs,
+    library_dirs=sorted(set(heimdal_libdirs)),
+    runtime_library_dirs=sorted(set(heimdal_libdirs)),
 )
 
 setup(

@@ -8,6 +8,9 @@
 
 static const sspx_package *const packages[] = {
     &sspx_ntlm_package,
+#ifdef SSPX_HAVE_KERBEROS
+    &sspx_kerberos_package,
+#endif
 };
 #define NPKG (sizeof(packages) / sizeof(packages[0]))
 

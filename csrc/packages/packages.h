@@ -5,5 +5,8 @@
 #include "core/core.h"
 
 extern SSPX_INTERNAL const sspx_package sspx_ntlm_package;
+#ifdef SSPX_HAVE_KERBEROS
+extern SSPX_INTERNAL const sspx_package sspx_kerberos_package;
+#endif
 
 #endif

@@ -1,0 +1,100 @@
+/*
+ * Kerberos over Heimdal's GSS-API: the package's internal interface.
+ *
+ * krb_gss.c is the only file that includes Heimdal's headers (as
+ * crypto/crypto.c is for OpenSSL): the rest of the package sees opaque
+ * handles, plain bytes and RFC 2744 flag values.
+ */
+#ifndef SSPX_KRB_H
+#define SSPX_KRB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* RFC 2744 context flags (krb_gss.c checks they equal Heimdal's) */
+#define KRB_GSS_DELEG    1u
+#define KRB_GSS_MUTUAL   2u
+#define KRB_GSS_REPLAY   4u
+#define KRB_GSS_SEQUENCE 8u
+#define KRB_GSS_CONF     16u
+#define KRB_GSS_INTEG    32u
+
+#define KRB_NAME_MAX    512 /* bytes of a displayed principal name */
+#define KRB_KEY_MAX     64  /* bytes of a session key */
+#define KRB_MAX_TOKEN   48000
+#define KRB_MAX_SIG     28 /* CFX MIC token: 16 header + 12 HMAC-SHA1-96 (AES) */
+#define KRB_MAX_TRAILER 60 /* CFX wrap, rotated: 16 header + 16 confounder + 16 + 12 */
+
+typedef struct krb_gss_cred krb_gss_cred; /* a gss_cred_id_t */
+typedef struct krb_gss_ctx krb_gss_ctx;   /* a gss_ctx_id_t */
+
+typedef struct kerb_cred {
+    krb_gss_cred *acceptor;  /* inbound */
+    krb_gss_cred *initiator; /* outbound */
+    char name[KRB_NAME_MAX]; /* the principal of the keytab option or "" / the ccache's client */
+} kerb_cred;
+
+enum krb_state { KRB_S_INITIAL = 0, KRB_S_WAIT_AP_REP, KRB_S_DONE };
+
+typedef struct kerb_ctx {
+    int state;
+    krb_gss_ctx *gctx;
+    uint32_t gss_flags; /* ret_flags of the GSS context */
+    uint8_t session_key[KRB_KEY_MAX];
+    size_t session_key_len;
+    char peer[KRB_NAME_MAX]; /* "alice@TEST.LOCAL" (server) / the target (client) */
+} kerb_ctx;
+
+/* The outcome of one accept/init call. */
+typedef struct krb_gss_step {
+    bool complete;           /* GSS_S_COMPLETE */
+    uint32_t flags;          /* KRB_GSS_* */
+    uint32_t time_rec;       /* seconds; UINT32_MAX = indefinite */
+    char peer[KRB_NAME_MAX]; /* acceptor: the initiator's name */
+} krb_gss_step;
+
+/* krb_gss.c: credentials */
+SSPX_WUR sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal,
+                                              krb_gss_cred **out);
+SSPX_WUR sspx_status krb_gss_acquire_initiator(const char *ccache, char *name, size_t cap,
+                                               krb_gss_cred **out);
+void krb_gss_cred_release(krb_gss_cred **c);
+
+/* krb_gss.c: contexts. `cbt` may be NULL. `out` receives the output token. */
+SSPX_WUR sspx_status krb_gss_accept(krb_gss_cred *cred, krb_gss_ctx **ctx, const uint8_t *tok,
+                                    size_t len, const sspx_cbt *cbt, sspx_bytes *out,
+                                    krb_gss_step *res);
+/* `target`: "HTTP/host" or "HTTP@host" (host-based) or "HTTP/host@REALM" (krb5 name) */
+SSPX_WUR sspx_status krb_gss_init(krb_gss_cred *cred, krb_gss_ctx **ctx, const char *target,
+                                  uint32_t req_flags, const uint8_t *tok, size_t len,
+                                  const sspx_cbt *cbt, sspx_bytes *out, krb_gss_step *res);
+SSPX_WUR sspx_status krb_gss_session_key(krb_gss_ctx *ctx, uint8_t *key, size_t cap, size_t *len);
+void krb_gss_ctx_delete(krb_gss_ctx **ctx);
+
+/* krb_gss.c: message protection over one contiguous message */
+SSPX_WUR sspx_status krb_gss_get_mic(krb_gss_ctx *ctx, const uint8_t *msg, size_t len, uint8_t *mic,
+                                     size_t cap, size_t *mic_len);
+SSPX_WUR sspx_status krb_gss_verify_mic(krb_gss_ctx *ctx, const uint8_t *msg, size_t len,
+                                        const uint8_t *mic, size_t mic_len);
+/* In place: data[len] is encrypted; the token (header, confounder, rotated
+ * trailer) goes to hdr (cap bytes); *pad_len padding bytes to pad. */
+SSPX_WUR sspx_status krb_gss_wrap(krb_gss_ctx *ctx, bool conf, uint8_t *data, size_t len,
+                                  uint8_t *hdr, size_t hdr_cap, size_t *hdr_len, uint8_t *pad,
+                                  size_t pad_cap, size_t *pad_len);
+SSPX_WUR sspx_status krb_gss_unwrap(krb_gss_ctx *ctx, uint8_t *data, size_t len, uint8_t *hdr,
+                                    size_t hdr_len, bool *conf);
+
+/* The GSS major/minor text of this thread's last Heimdal failure ("" if none). */
+const char *krb_gss_last_detail(void);
+
+/* krb_server.c / krb_client.c / krb_msgsec (in krb_pkg.c) */
+SSPX_WUR sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);
+SSPX_WUR sspx_status krb_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);
+/* The context's expiry (FILETIME) from GSS's time_rec. */
+int64_t krb_expiry(uint32_t time_rec);
+/* "alice@TEST.LOCAL" -> the context's client name "TEST.LOCAL\\alice" */
+SSPX_WUR sspx_status krb_set_client_name(sspx_ctx *ctx, const char *principal);
+
+#endif

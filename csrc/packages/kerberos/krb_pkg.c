@@ -1,0 +1,264 @@
+/*
+ * The Kerberos package table, credentials, attributes and message
+ * protection (RFC 4121 tokens made by Heimdal).
+ *
+ * Credential options:
+ *   inbound:  keytab     path or TYPE:residual (default: KRB5_KTNAME, then
+ *                        the configured default keytab)
+ *             principal  accept only this service principal (default: any
+ *                        key of the keytab)
+ *   outbound: ccache     TYPE:residual or path (default: KRB5CCNAME, then the
+ *                        configured default)
+ *
+ * Message layouts (as Windows' Kerberos package):
+ *   MakeSignature / VerifySignature: the MIC token in the first
+ *     SECBUFFER_TOKEN, over the concatenated SECBUFFER_DATA buffers.
+ *   EncryptMessage / DecryptMessage: SECBUFFER_TOKEN = the wrap token's
+ *     header with the trailer rotated into it (RRC), one SECBUFFER_DATA
+ *     encrypted in place, an optional SECBUFFER_PADDING (0 bytes for AES).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "krb.h"
+
+static const char *const known_keys[] = {"keytab", "principal", "ccache", NULL};
+
+static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
+{
+    kerb_cred *cr = cred->state;
+    const char *keytab = sspx_config_str(cfg, "keytab");
+    const char *principal = sspx_config_str(cfg, "principal");
+    const char *ccache = sspx_config_str(cfg, "ccache");
+    GUARD(sspx_config_check_keys(cfg, known_keys));
+    ENSURE(!keytab || *keytab, SSPX_ERR_BAD_OPTION_VALUE);
+    ENSURE(!principal || *principal, SSPX_ERR_BAD_OPTION_VALUE);
+    ENSURE(!ccache || *ccache, SSPX_ERR_BAD_OPTION_VALUE);
+    if (cred->usage & SECPKG_CRED_INBOUND) {
+        GUARD(krb_gss_acquire_acceptor(keytab, principal, &cr->acceptor));
+        if (principal && strlen(principal) < sizeof(cr->name))
+            strcpy(cr->name, principal);
+    }
+    if (cred->usage & SECPKG_CRED_OUTBOUND)
+        GUARD(krb_gss_acquire_initiator(ccache, cr->name, sizeof(cr->name), &cr->initiator));
+    return SEC_E_OK;
+}
+
+static void krb_cred_free(void *state)
+{
+    kerb_cred *cr = state;
+    krb_gss_cred_release(&cr->acceptor);
+    krb_gss_cred_release(&cr->initiator);
+}
+
+static sspx_status krb_cred_query(sspx_cred *cred, uint32_t attr, void *buf)
+{
+    const kerb_cred *cr = cred->state;
+    ENSURE(attr == SECPKG_CRED_ATTR_NAMES, SSPX_ERR_UNSUPPORTED_ATTR);
+    size_t n = strlen(cr->name) + 1;
+    char *p = sspx_ctxbuf_alloc(n);
+    ENSURE(p, SSPX_ERR_NO_MEMORY);
+    memcpy(p, cr->name, n);
+    ((SecPkgCredentials_NamesA *)buf)->sUserName = p;
+    return SEC_E_OK;
+}
+
+static void krb_ctx_free(void *state)
+{
+    kerb_ctx *c = state;
+    krb_gss_ctx_delete(&c->gctx);
+}
+
+static sspx_status krb_session_key(sspx_ctx *ctx, const uint8_t **key, size_t *len)
+{
+    kerb_ctx *c = ctx->state;
+    ENSURE(c->state == KRB_S_DONE && c->session_key_len, SSPX_ERR_CTX_NOT_COMPLETE);
+    *key = c->session_key;
+    *len = c->session_key_len;
+    return SEC_E_OK;
+}
+
+static sspx_status krb_query(sspx_ctx *ctx, uint32_t attr, void *buf)
+{
+    kerb_ctx *c = ctx->state;
+    const kerb_cred *cr = ctx->cred->state;
+    if (attr == SECPKG_ATTR_NATIVE_NAMES) {
+        SecPkgContext_NativeNamesA *n = buf;
+        /* client principal, service principal (as Windows: full names) */
+        const char *client = ctx->server ? c->peer : cr->name;
+        const char *server = ctx->server ? cr->name : c->peer;
+        size_t a = strlen(client) + 1, b = strlen(server) + 1;
+        ENSURE(c->state == KRB_S_DONE, SSPX_ERR_CTX_NOT_COMPLETE);
+        n->sClientName = sspx_ctxbuf_alloc(a);
+        n->sServerName = sspx_ctxbuf_alloc(b);
+        if (!n->sClientName || !n->sServerName) {
+            (void)sspx_ctxbuf_free(n->sClientName);
+            (void)sspx_ctxbuf_free(n->sServerName);
+            n->sClientName = n->sServerName = NULL;
+            BAIL(SSPX_ERR_NO_MEMORY);
+        }
+        memcpy(n->sClientName, client, a);
+        memcpy(n->sServerName, server, b);
+        return SEC_E_OK;
+    }
+    BAIL(SSPX_ERR_UNSUPPORTED_ATTR);
+}
+
+/* ---------------------------------------------------- message protection */
+
+static bool is_data(const SecBuffer *b)
+{
+    return (b->BufferType & ~SECBUFFER_ATTRMASK) == SECBUFFER_DATA;
+}
+
+/* The DATA buffers, concatenated (a MIC covers them as one message). */
+static sspx_status gather(const SecBufferDesc *d, uint8_t **out, size_t *len)
+{
+    size_t n = 0, pos = 0;
+    uint8_t *p;
+    for (ULONG i = 0; i < d->cBuffers; i++)
+        if (is_data(&d->pBuffers[i])) {
+            ENSURE(d->pBuffers[i].pvBuffer || !d->pBuffers[i].cbBuffer, SSPX_ERR_BAD_BUFFER_DESC);
+            n += d->pBuffers[i].cbBuffer;
+        }
+    p = malloc(n ? n : 1);
+    ENSURE(p, SSPX_ERR_NO_MEMORY);
+    for (ULONG i = 0; i < d->cBuffers; i++)
+        if (is_data(&d->pBuffers[i]) && d->pBuffers[i].cbBuffer) {
+            memcpy(p + pos, d->pBuffers[i].pvBuffer, d->pBuffers[i].cbBuffer);
+            pos += d->pBuffers[i].cbBuffer;
+        }
+    *out = p;
+    *len = n;
+    return SEC_E_OK;
+}
+
+static sspx_status token_buf(SecBufferDesc *d, SecBuffer **out)
+{
+    SecBuffer *b = sspx_desc_find_buf(d, SECBUFFER_TOKEN);
+    ENSURE(b, SSPX_ERR_NO_SIG_BUFFER);
+    ENSURE(b->pvBuffer || !b->cbBuffer, SSPX_ERR_BAD_BUFFER_DESC);
+    *out = b;
+    return SEC_E_OK;
+}
+
+static sspx_status krb_make_signature(sspx_ctx *ctx, sspx_msg *msg)
+{
+    kerb_ctx *c = ctx->state;
+    SecBuffer *tb;
+    uint8_t *data;
+    size_t len, mic_len = 0;
+    sspx_status st;
+    ENSURE(msg->qop == 0, SSPX_ERR_UNSUPPORTED);
+    GUARD(sspx_desc_check(msg->desc));
+    GUARD(token_buf(msg->desc, &tb));
+    GUARD(gather(msg->desc, &data, &len));
+    st = krb_gss_get_mic(c->gctx, data, len, tb->pvBuffer, tb->cbBuffer, &mic_len);
+    free(data);
+    GUARD(st);
+    tb->cbBuffer = (ULONG)mic_len;
+    return SEC_E_OK;
+}
+
+static sspx_status krb_verify_signature(sspx_ctx *ctx, sspx_msg *msg)
+{
+    kerb_ctx *c = ctx->state;
+    SecBuffer *tb;
+    uint8_t *data;
+    size_t len;
+    sspx_status st;
+    GUARD(sspx_desc_check(msg->desc));
+    GUARD(token_buf(msg->desc, &tb));
+    GUARD(gather(msg->desc, &data, &len));
+    st = krb_gss_verify_mic(c->gctx, data, len, tb->pvBuffer, tb->cbBuffer);
+    free(data);
+    return st;
+}
+
+/* One TOKEN, one DATA, at most one PADDING; nothing else in this step. */
+static sspx_status wrap_layout(SecBufferDesc *d, SecBuffer **tok, SecBuffer **data, SecBuffer **pad)
+{
+    *tok = *data = *pad = NULL;
+    GUARD(sspx_desc_check(d));
+    for (ULONG i = 0; i < d->cBuffers; i++) {
+        SecBuffer *b = &d->pBuffers[i];
+        ULONG t = b->BufferType & ~SECBUFFER_ATTRMASK;
+        if (t == SECBUFFER_EMPTY)
+            continue;
+        ENSURE(b->pvBuffer || !b->cbBuffer, SSPX_ERR_BAD_BUFFER_DESC);
+        if (t == SECBUFFER_TOKEN && !*tok)
+            *tok = b;
+        else if (t == SECBUFFER_DATA && !*data && !(b->BufferType & SECBUFFER_ATTRMASK))
+            *data = b;
+        else if (t == SECBUFFER_PADDING && !*pad)
+            *pad = b;
+        else
+            BAIL(SSPX_ERR_KRB_MSG_LAYOUT);
+    }
+    ENSURE(*tok, SSPX_ERR_NO_SIG_BUFFER);
+    ENSURE(*data, SSPX_ERR_NO_DATA_BUFFER);
+    return SEC_E_OK;
+}
+
+static sspx_status krb_encrypt(sspx_ctx *ctx, sspx_msg *msg)
+{
+    kerb_ctx *c = ctx->state;
+    SecBuffer *tb, *db, *pb;
+    size_t hdr_len = 0, pad_len = 0;
+    uint8_t nopad[1];
+    ENSURE(msg->qop == 0 || msg->qop == KERB_WRAP_NO_ENCRYPT, SSPX_ERR_UNSUPPORTED);
+    GUARD(wrap_layout(msg->desc, &tb, &db, &pb));
+    GUARD(krb_gss_wrap(c->gctx, msg->qop == 0, db->pvBuffer, db->cbBuffer, tb->pvBuffer,
+                       tb->cbBuffer, &hdr_len, pb ? pb->pvBuffer : nopad, pb ? pb->cbBuffer : 0,
+                       &pad_len));
+    tb->cbBuffer = (ULONG)hdr_len;
+    if (pb)
+        pb->cbBuffer = (ULONG)pad_len;
+    return SEC_E_OK;
+}
+
+static sspx_status krb_decrypt(sspx_ctx *ctx, sspx_msg *msg)
+{
+    kerb_ctx *c = ctx->state;
+    SecBuffer *tb, *db, *pb;
+    bool conf = false;
+    sspx_status st;
+    GUARD(wrap_layout(msg->desc, &tb, &db, &pb));
+    st = krb_gss_unwrap(c->gctx, db->pvBuffer, db->cbBuffer, tb->pvBuffer, tb->cbBuffer, &conf);
+    if (st < 0 && db->cbBuffer) /* never hand out bytes that failed verification */
+        sspx_wipe(db->pvBuffer, db->cbBuffer);
+    return st;
+}
+
+const sspx_package sspx_kerberos_package = {
+    .name = "Kerberos",
+    .comment = "Microsoft Kerberos V1.0",
+    /* 0x000F3BBF, as Windows lists its Kerberos package */
+    .capabilities = SECPKG_FLAG_INTEGRITY | SECPKG_FLAG_PRIVACY | SECPKG_FLAG_TOKEN_ONLY |
+                    SECPKG_FLAG_DATAGRAM | SECPKG_FLAG_CONNECTION | SECPKG_FLAG_MULTI_REQUIRED |
+                    SECPKG_FLAG_EXTENDED_ERROR | SECPKG_FLAG_IMPERSONATION |
+                    SECPKG_FLAG_ACCEPT_WIN32_NAME | SECPKG_FLAG_NEGOTIABLE |
+                    SECPKG_FLAG_GSS_COMPATIBLE | SECPKG_FLAG_LOGON | SECPKG_FLAG_MUTUAL_AUTH |
+                    SECPKG_FLAG_DELEGATION | SECPKG_FLAG_READONLY_WITH_CHECKSUM |
+                    SECPKG_FLAG_RESTRICTED_TOKENS,
+    .version = 1,
+    .rpcid = 16, /* RPC_C_AUTHN_GSS_KERBEROS */
+    .max_token = KRB_MAX_TOKEN,
+    .max_signature = KRB_MAX_SIG,
+    .security_trailer = KRB_MAX_TRAILER,
+    .block_size = 1,
+    .cred_size = sizeof(kerb_cred),
+    .ctx_size = sizeof(kerb_ctx),
+    .cred_acquire = krb_cred_acquire,
+    .cred_free = krb_cred_free,
+    .cred_query = krb_cred_query,
+    .accept = krb_accept,
+    .init = krb_init,
+    .ctx_free = krb_ctx_free,
+    .query = krb_query,
+    .session_key = krb_session_key,
+    .make_signature = krb_make_signature,
+    .verify_signature = krb_verify_signature,
+    .encrypt = krb_encrypt,
+    .decrypt = krb_decrypt,
+};

@@ -1,0 +1,77 @@
+/*
+ * Kerberos server: AcceptSecurityContext over gss_accept_sec_context.
+ *
+ *   state     input                      output              status
+ *   INITIAL   AP-REQ (GSS-framed krb5)   AP-REP if mutual     SEC_E_OK
+ *
+ * The krb5 mechanism completes in one leg on the acceptor (no DCE style
+ * yet); SEC_I_CONTINUE_NEEDED is passed through should GSS ask for more.
+ */
+#include <string.h>
+
+#include "krb.h"
+
+int64_t krb_expiry(uint32_t time_rec)
+{
+    if (time_rec == UINT32_MAX) /* GSS_C_INDEFINITE */
+        return SSPX_TIMESTAMP_NEVER;
+    return (int64_t)(sspx_now_filetime() + (uint64_t)time_rec * SSPX_FILETIME_SECOND);
+}
+
+static uint32_t asc_flags(uint32_t g)
+{
+    return (g & KRB_GSS_DELEG ? ASC_RET_DELEGATE : 0) |
+           (g & KRB_GSS_MUTUAL ? ASC_RET_MUTUAL_AUTH : 0) |
+           (g & KRB_GSS_REPLAY ? ASC_RET_REPLAY_DETECT : 0) |
+           (g & KRB_GSS_SEQUENCE ? ASC_RET_SEQUENCE_DETECT : 0) |
+           (g & KRB_GSS_CONF ? ASC_RET_CONFIDENTIALITY : 0) |
+           (g & KRB_GSS_INTEG ? ASC_RET_INTEGRITY : 0);
+}
+
+/* "alice@TEST.LOCAL" -> "TEST.LOCAL\alice", as Windows names a Kerberos
+ * client in SECPKG_ATTR_NAMES (the realm as the domain). The realm starts
+ * after the last '@' not escaped with '\'. */
+sspx_status krb_set_client_name(sspx_ctx *ctx, const char *principal)
+{
+    char user[KRB_NAME_MAX];
+    const char *at = NULL;
+    for (const char *p = principal; *p; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        else if (*p == '@')
+            at = p;
+    }
+    if (!at)
+        return sspx_ctx_set_client_name(ctx, "", principal);
+    memcpy(user, principal, (size_t)(at - principal));
+    user[at - principal] = 0;
+    return sspx_ctx_set_client_name(ctx, at + 1, user);
+}
+
+sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
+{
+    kerb_ctx *c = ctx->state;
+    const kerb_cred *cr = ctx->cred->state;
+    krb_gss_step r;
+    sspx_cbt cbt;
+
+    ENSURE(c->state == KRB_S_INITIAL, SSPX_ERR_CTX_ALREADY_COMPLETE);
+    ENSURE(cr->acceptor, SSPX_ERR_CRED_USAGE);
+    ENSURE(in->token && in->token_len, SSPX_ERR_NO_INPUT_TOKEN);
+    ENSURE(in->token_len <= KRB_MAX_TOKEN, SSPX_ERR_KRB_TOKEN_TOO_LARGE);
+    if (in->cbt)
+        GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
+    GUARD(krb_gss_accept(cr->acceptor, &c->gctx, in->token, in->token_len, in->cbt ? &cbt : NULL,
+                         &out->token, &r));
+    c->gss_flags = r.flags;
+    out->ret_flags = asc_flags(r.flags);
+    if (!r.complete)
+        return SEC_I_CONTINUE_NEEDED;
+    memcpy(c->peer, r.peer, sizeof(c->peer));
+    GUARD(krb_set_client_name(ctx, r.peer));
+    GUARD(
+        krb_gss_session_key(c->gctx, c->session_key, sizeof(c->session_key), &c->session_key_len));
+    ctx->expiry = krb_expiry(r.time_rec);
+    c->state = KRB_S_DONE;
+    return SEC_E_OK;
+}
