@@ -11,12 +11,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "crypto/crypto.h"
 #include "fixtures.h"
+#include "packages/kerberos/krb_rcache.h"
 
 #define KDC        "/usr/lib/heimdal-servers/kdc"
 #define TARGET     "HTTP/localhost"
@@ -538,12 +542,231 @@ static void bad_tokens(CredHandle *cc, CredHandle *sc)
     /* the genuine token is still good (nothing was cached from the failures) */
     CHECK_ST(k_server(&h2, sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_OK);
     k_free(&h2);
-    /* replay of the same AP-REQ to a new server context: report, do not assert */
+    /* replay of the same AP-REQ to a new server context: the replay cache */
     st = k_server(&h2, sc, h.apreq, h.apreq_len, 0, NULL, 0);
+    CHECK_ST(st, SEC_E_INVALID_TOKEN);
+    CHECK(sspx_last_error().code == SSPX_ERR_KRB_REPLAY);
     printf("info: replayed AP-REQ -> 0x%08lx (%s)\n", (unsigned long)(uint32_t)st,
-           st == SEC_E_OK ? "ACCEPTED: no replay cache yet" : sspx_last_error_string());
+           sspx_last_error_string());
     k_free(&h2);
     k_free(&h);
+}
+
+/* ----------------------------------------------------------- replay cache */
+
+static uint64_t fake_now;
+static uint64_t fake_clock(void *ud)
+{
+    (void)ud;
+    return fake_now;
+}
+
+/* The in-memory store alone: expiry, eviction, growth. */
+static void rcache_unit(void)
+{
+    krb_rcache *rc = NULL;
+    uint8_t k[5][KRB_RC_KEY_LEN];
+    const uint64_t S = SSPX_FILETIME_SECOND, t0 = 1000 * S;
+    CHECK_ST(krb_rcache_mem_new(0, &rc), SEC_E_INVALID_PARAMETER);
+    for (int i = 0; i < 5; i++)
+        memset(k[i], 0x11 * (i + 1), sizeof(k[i]));
+    CHECK_ST(krb_rcache_mem_new(3, &rc), SEC_E_OK);
+    CHECK_ST(rc->check_and_insert(rc, k[0], t0, t0 + 300 * S), SEC_E_OK);
+    CHECK_ST(rc->check_and_insert(rc, k[0], t0 + 299 * S, t0 + 599 * S), SEC_E_INVALID_TOKEN);
+    CHECK(sspx_last_error().code == SSPX_ERR_KRB_REPLAY);
+    /* past its window the key is forgotten (and taken again) */
+    CHECK_ST(rc->check_and_insert(rc, k[0], t0 + 300 * S, t0 + 600 * S), SEC_E_OK);
+    CHECK_ST(rc->check_and_insert(rc, k[0], t0 + 301 * S, t0 + 601 * S), SEC_E_INVALID_TOKEN);
+    /* bound 3: k1, k2 fill it, k3 evicts the oldest (k0) */
+    CHECK_ST(rc->check_and_insert(rc, k[1], t0 + 302 * S, t0 + 602 * S), SEC_E_OK);
+    CHECK_ST(rc->check_and_insert(rc, k[2], t0 + 303 * S, t0 + 603 * S), SEC_E_OK);
+    CHECK_ST(rc->check_and_insert(rc, k[3], t0 + 304 * S, t0 + 604 * S), SEC_E_OK);
+    CHECK_ST(rc->check_and_insert(rc, k[1], t0 + 305 * S, t0 + 605 * S), SEC_E_INVALID_TOKEN);
+    CHECK_ST(rc->check_and_insert(rc, k[3], t0 + 305 * S, t0 + 605 * S), SEC_E_INVALID_TOKEN);
+    CHECK_ST(rc->check_and_insert(rc, k[0], t0 + 305 * S, t0 + 605 * S), SEC_E_OK); /* evicted */
+    rc->destroy(rc);
+    /* many distinct keys through a growing ring, each refused once more */
+    CHECK_ST(krb_rcache_mem_new(1000, &rc), SEC_E_OK);
+    int bad = 0;
+    for (uint32_t i = 0; i < 5000; i++) {
+        uint8_t key[KRB_RC_KEY_LEN];
+        sspx_iov v = {&i, sizeof(i)};
+        if (sspx_sha256v(&v, 1, key) != SEC_E_OK ||
+            rc->check_and_insert(rc, key, t0 + i, t0 + 300 * S) != SEC_E_OK)
+            bad++;
+        if (rc->check_and_insert(rc, key, t0 + i, t0 + 300 * S) != SEC_E_INVALID_TOKEN)
+            bad++;
+        if (i >= 1000) { /* the one 1000 back was evicted; 999 back is still held */
+            uint32_t j = i - 1000, l = i - 999;
+            sspx_iov vj = {&j, sizeof(j)}, vl = {&l, sizeof(l)};
+            uint8_t kj[KRB_RC_KEY_LEN], kl[KRB_RC_KEY_LEN];
+            if (sspx_sha256v(&vj, 1, kj) != SEC_E_OK || sspx_sha256v(&vl, 1, kl) != SEC_E_OK ||
+                rc->check_and_insert(rc, kl, t0 + i, t0 + 300 * S) != SEC_E_INVALID_TOKEN)
+                bad++;
+            (void)kj;
+        }
+    }
+    CHECK(bad == 0);
+    rc->destroy(rc);
+}
+
+static SECURITY_STATUS replay_cred(CredHandle *h, const char *window, const char *size)
+{
+    sspx_config *cfg = sspx_config_new();
+    SECURITY_STATUS st;
+    if (window && sspx_config_set(cfg, "replay_window", window) != SEC_E_OK)
+        abort();
+    if (size && sspx_config_set(cfg, "replay_cache_size", size) != SEC_E_OK)
+        abort();
+    st = AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_INBOUND, NULL, cfg, NULL, NULL, h,
+                                   NULL);
+    sspx_config_free(&cfg);
+    return st;
+}
+
+/* A fresh AP-REQ from our client (no mutual auth: nothing to finish). */
+static ULONG fresh_apreq(CredHandle *cc, uint8_t *out)
+{
+    k_hs h;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, NULL, 0), SEC_E_OK);
+    memcpy(out, h.apreq, h.apreq_len);
+    k_free(&h);
+    return h.apreq_len;
+}
+
+static SECURITY_STATUS accept_once(CredHandle *sc, const uint8_t *tok, ULONG len)
+{
+    k_hs h;
+    SECURITY_STATUS st;
+    memset(&h, 0, sizeof(h));
+    st = k_server(&h, sc, tok, len, 0, NULL, 0);
+    k_free(&h);
+    return st;
+}
+
+typedef struct race_arg {
+    CredHandle *sc;
+    const uint8_t *tok;
+    ULONG len;
+    atomic_int *ok, *replay;
+} race_arg;
+
+static void *race_thread(void *p)
+{
+    race_arg *a = p;
+    SECURITY_STATUS st = accept_once(a->sc, a->tok, a->len);
+    if (st == SEC_E_OK)
+        atomic_fetch_add(a->ok, 1);
+    else if (st == SEC_E_INVALID_TOKEN && sspx_last_error().code == SSPX_ERR_KRB_REPLAY)
+        atomic_fetch_add(a->replay, 1);
+    return NULL;
+}
+
+static void replay_cache(CredHandle *cc)
+{
+    CredHandle sc, sc2, small, win;
+    uint8_t a[3][4096], tok[4096];
+    ULONG al[3];
+    rcache_unit();
+    /* options */
+    CHECK_ST(replay_cred(&sc, "0", NULL), SEC_E_INVALID_PARAMETER);
+    CHECK_ST(replay_cred(&sc, "x", NULL), SEC_E_INVALID_PARAMETER);
+    CHECK_ST(replay_cred(&sc, "86401", NULL), SEC_E_INVALID_PARAMETER);
+    CHECK_ST(replay_cred(&sc, NULL, "0"), SEC_E_INVALID_PARAMETER);
+    CHECK_ST(replay_cred(&sc, NULL, NULL), SEC_E_OK);
+    CHECK_ST(replay_cred(&sc2, NULL, NULL), SEC_E_OK);
+    CHECK_ST(replay_cred(&small, NULL, "2"), SEC_E_OK);
+    CHECK_ST(replay_cred(&win, "60", NULL), SEC_E_OK);
+
+    /* once accepted, refused on a new context; mutual auth too */
+    al[0] = fresh_apreq(cc, a[0]);
+    CHECK_ST(accept_once(&sc, a[0], al[0]), SEC_E_OK);
+    CHECK_ST(accept_once(&sc, a[0], al[0]), SEC_E_INVALID_TOKEN);
+    CHECK(sspx_last_error().code == SSPX_ERR_KRB_REPLAY);
+    CHECK_ST(accept_once(&sc, a[0], al[0]), SEC_E_INVALID_TOKEN);
+    {
+        k_hs h;
+        CHECK_ST(k_handshake(&h, cc, &sc, ISC_REQ_MUTUAL_AUTH, 0, NULL, 0, NULL, 0), SEC_E_OK);
+        k_hs h2;
+        memset(&h2, 0, sizeof(h2));
+        CHECK_ST(k_server(&h2, &sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_INVALID_TOKEN);
+        CHECK(!h2.have_s);
+        k_free(&h2);
+        k_free(&h);
+    }
+    /* the cache is per credential (documented): another one takes it */
+    printf("info: the same AP-REQ on a second credential -> 0x%08lx\n",
+           (unsigned long)(uint32_t)accept_once(&sc2, a[0], al[0]));
+
+    /* a forged variant (same authenticator, the ticket's cipher altered)
+     * fails in GSS and leaves nothing behind: the genuine token still goes */
+    al[1] = fresh_apreq(cc, a[1]);
+    memcpy(tok, a[1], al[1]);
+    {
+        /* the ticket's cipher is well before the authenticator: flip a byte
+         * at a third of the token */
+        tok[al[1] / 3] ^= 0x01;
+        SECURITY_STATUS st = accept_once(&sc, tok, al[1]);
+        CHECK(st == SEC_E_LOGON_DENIED || st == SEC_E_INVALID_TOKEN);
+        CHECK(sspx_last_error().code != SSPX_ERR_KRB_REPLAY);
+    }
+    CHECK_ST(accept_once(&sc, a[1], al[1]), SEC_E_OK);
+    CHECK_ST(accept_once(&sc, a[1], al[1]), SEC_E_INVALID_TOKEN);
+    /* ... and a token whose authenticator we cannot find is refused */
+    CHECK_ST(accept_once(&sc, a[1] + 2, al[1] - 2), SEC_E_INVALID_TOKEN);
+
+    /* many distinct handshakes never trip it */
+    int refused = 0;
+    for (int i = 0; i < 40; i++) {
+        ULONG n = fresh_apreq(cc, tok);
+        if (accept_once(&sc, tok, n) != SEC_E_OK)
+            refused++;
+    }
+    CHECK(refused == 0);
+
+    /* bound 2: a, b, c accepted; a was evicted (taken again), c is held */
+    for (int i = 0; i < 3; i++) {
+        al[i] = fresh_apreq(cc, a[i]);
+        CHECK_ST(accept_once(&small, a[i], al[i]), SEC_E_OK);
+    }
+    CHECK_ST(accept_once(&small, a[2], al[2]), SEC_E_INVALID_TOKEN);
+    CHECK_ST(accept_once(&small, a[0], al[0]), SEC_E_OK); /* evicted: replay not detected */
+    CHECK_ST(accept_once(&small, a[0], al[0]), SEC_E_INVALID_TOKEN);
+
+    /* window 60 s: with the clock moved 61 s on, the entry is gone
+     * (Heimdal, on the real clock, accepts the authenticator again) */
+    fake_now = sspx_now_filetime();
+    sspx_test_set_clock(fake_clock, NULL);
+    al[0] = fresh_apreq(cc, a[0]);
+    CHECK_ST(accept_once(&win, a[0], al[0]), SEC_E_OK);
+    fake_now += 59 * SSPX_FILETIME_SECOND;
+    CHECK_ST(accept_once(&win, a[0], al[0]), SEC_E_INVALID_TOKEN);
+    fake_now += 2 * SSPX_FILETIME_SECOND;
+    CHECK_ST(accept_once(&win, a[0], al[0]), SEC_E_OK);
+    CHECK_ST(accept_once(&win, a[0], al[0]), SEC_E_INVALID_TOKEN);
+    sspx_test_set_clock(NULL, NULL);
+
+    /* threads racing with one AP-REQ on one credential: exactly one wins */
+    {
+        enum { N = 8 };
+        pthread_t th[N];
+        atomic_int ok = 0, rep = 0;
+        race_arg ra;
+        al[0] = fresh_apreq(cc, a[0]);
+        ra = (race_arg){&sc, a[0], al[0], &ok, &rep};
+        for (int i = 0; i < N; i++)
+            CHECK(pthread_create(&th[i], NULL, race_thread, &ra) == 0);
+        for (int i = 0; i < N; i++)
+            pthread_join(th[i], NULL);
+        CHECK(atomic_load(&ok) == 1 && atomic_load(&rep) == N - 1);
+        printf("info: %d threads, one AP-REQ: %d accepted, %d replays\n", N, atomic_load(&ok),
+               atomic_load(&rep));
+    }
+    FreeCredentialsHandle(&sc);
+    FreeCredentialsHandle(&sc2);
+    FreeCredentialsHandle(&small);
+    FreeCredentialsHandle(&win);
 }
 
 static void wrong_keytab(CredHandle *cc)
@@ -630,6 +853,7 @@ int main(int argc, char **argv)
     message_checks(&cc, &sc);
     channel_bindings(&cc, &sc);
     bad_tokens(&cc, &sc);
+    replay_cache(&cc);
     credentials();
     bad_target(&cc);
     wrong_keytab(&cc);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "krb_rcache.h"
 
 /* RFC 2744 context flags (krb_gss.c checks they equal Heimdal's) */
 #define KRB_GSS_DELEG    1u
@@ -34,7 +35,14 @@ typedef struct kerb_cred {
     krb_gss_cred *acceptor;  /* inbound */
     krb_gss_cred *initiator; /* outbound */
     char name[KRB_NAME_MAX]; /* the principal of the keytab option or "" / the ccache's client */
+    krb_rcache *rcache;      /* inbound: authenticators seen (thread-safe itself) */
+    uint32_t replay_window;  /* seconds an authenticator stays in rcache */
 } kerb_cred;
+
+#define KRB_REPLAY_WINDOW_DEFAULT 300    /* Kerberos' usual clock skew */
+#define KRB_REPLAY_WINDOW_MAX     86400  /* one day */
+#define KRB_REPLAY_CACHE_DEFAULT  100000 /* entries */
+#define KRB_REPLAY_CACHE_MAX      (1u << 26)
 
 enum krb_state { KRB_S_INITIAL = 0, KRB_S_WAIT_AP_REP, KRB_S_DONE };
 
@@ -83,8 +91,10 @@ SSPX_WUR sspx_status krb_gss_verify_mic(krb_gss_ctx *ctx, const uint8_t *msg, si
 SSPX_WUR sspx_status krb_gss_wrap(krb_gss_ctx *ctx, bool conf, uint8_t *data, size_t len,
                                   uint8_t *hdr, size_t hdr_cap, size_t *hdr_len, uint8_t *pad,
                                   size_t pad_cap, size_t *pad_len);
+/* data[len] is decrypted in place; *out_len = the plaintext's length (len,
+ * or less for a token with RRC 0 split at our header size: MIT's layout). */
 SSPX_WUR sspx_status krb_gss_unwrap(krb_gss_ctx *ctx, uint8_t *data, size_t len, uint8_t *hdr,
-                                    size_t hdr_len, bool *conf);
+                                    size_t hdr_len, bool *conf, size_t *out_len);
 
 /* The GSS major/minor text of this thread's last Heimdal failure ("" if none). */
 const char *krb_gss_last_detail(void);

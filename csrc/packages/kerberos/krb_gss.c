@@ -13,7 +13,9 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "krb.h"
@@ -514,14 +516,59 @@ sspx_status krb_gss_wrap(krb_gss_ctx *ctx, bool conf, uint8_t *data, size_t len,
     return SEC_E_OK;
 }
 
+/*
+ * A CFX wrap token whose RRC is 0 (MIT's gss_wrap, RFC 4121 senders other
+ * than SSPI) split at our header size: header, confounder and the first
+ * ciphertext bytes in hdr, the rest and the trailer in data. Heimdal's
+ * unwrap_iov cannot take that split, so the token is joined and given to
+ * gss_unwrap, which handles any rotation; the plaintext goes back to data.
+ */
+static sspx_status unwrap_joined(gss_ctx_id_t g, uint8_t *data, size_t len, const uint8_t *hdr,
+                                 size_t hdr_len, bool *conf, size_t *out_len)
+{
+    gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 maj, min;
+    int conf_state = 0;
+    gss_qop_t qop = 0;
+    sspx_status st = SEC_E_OK;
+    ENSURE(hdr_len <= SIZE_MAX - len, SSPX_ERR_KRB_DEFECTIVE_TOKEN);
+    in.length = hdr_len + len;
+    in.value = malloc(in.length);
+    ENSURE(in.value, SSPX_ERR_NO_MEMORY);
+    memcpy(in.value, hdr, hdr_len);
+    if (len)
+        memcpy((uint8_t *)in.value + hdr_len, data, len);
+    maj = gss_unwrap(&min, g, &in, &out, &conf_state, &qop);
+    free(in.value);
+    if (GSS_ERROR(maj))
+        return GSS_FAIL("gss_unwrap", maj, min, SSPX_ERR_KRB_MSG_ALTERED);
+    if (out.length > len) {
+        st = SSPX_ERROR(SSPX_ERR_KRB_DEFECTIVE_TOKEN);
+    } else {
+        if (out.length)
+            memcpy(data, out.value, out.length);
+        *out_len = out.length;
+        *conf = conf_state != 0;
+        st = check_supplementary("gss_unwrap", maj, min);
+    }
+    if (out.value)
+        memset(out.value, 0, out.length);
+    gss_release_buffer(&min, &out);
+    return st;
+}
+
 sspx_status krb_gss_unwrap(krb_gss_ctx *ctx, uint8_t *data, size_t len, uint8_t *hdr,
-                           size_t hdr_len, bool *conf)
+                           size_t hdr_len, bool *conf, size_t *out_len)
 {
     gss_iov_buffer_desc iov[2];
     OM_uint32 maj, min;
     int conf_state = 0;
     gss_qop_t qop = 0;
     detail[0] = 0;
+    *out_len = len;
+    /* RFC 4121 4.2.6.2: TOK_ID 05 04, Flags, Filler, EC (2), RRC (2) */
+    if (hdr_len >= 16 && hdr[0] == 0x05 && hdr[1] == 0x04 && hdr[6] == 0 && hdr[7] == 0)
+        return unwrap_joined((gss_ctx_id_t)ctx, data, len, hdr, hdr_len, conf, out_len);
     memset(iov, 0, sizeof(iov));
     iov[0].type = GSS_IOV_BUFFER_TYPE_HEADER;
     iov[0].buffer.length = hdr_len;

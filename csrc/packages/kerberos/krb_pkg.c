@@ -7,6 +7,10 @@
  *                        the configured default keytab)
  *             principal  accept only this service principal (default: any
  *                        key of the keytab)
+ *             replay_window      seconds an accepted authenticator is
+ *                                remembered (1..86400, default 300)
+ *             replay_cache_size  authenticators remembered at most (the
+ *                                oldest are evicted; default 100000)
  *   outbound: ccache     TYPE:residual or path (default: KRB5CCNAME, then the
  *                        configured default)
  *
@@ -22,7 +26,8 @@
 
 #include "krb.h"
 
-static const char *const known_keys[] = {"keytab", "principal", "ccache", NULL};
+static const char *const known_keys[] = {"keytab",        "principal",         "ccache",
+                                         "replay_window", "replay_cache_size", NULL};
 
 static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
 {
@@ -30,12 +35,20 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     const char *keytab = sspx_config_str(cfg, "keytab");
     const char *principal = sspx_config_str(cfg, "principal");
     const char *ccache = sspx_config_str(cfg, "ccache");
+    uint32_t rc_size;
     GUARD(sspx_config_check_keys(cfg, known_keys));
+    GUARD(sspx_config_uint(cfg, "replay_window", KRB_REPLAY_WINDOW_DEFAULT, KRB_REPLAY_WINDOW_MAX,
+                           &cr->replay_window));
+    ENSURE(cr->replay_window > 0, SSPX_ERR_BAD_OPTION_VALUE); /* the cache cannot be turned off */
+    GUARD(sspx_config_uint(cfg, "replay_cache_size", KRB_REPLAY_CACHE_DEFAULT, KRB_REPLAY_CACHE_MAX,
+                           &rc_size));
+    ENSURE(rc_size > 0, SSPX_ERR_BAD_OPTION_VALUE);
     ENSURE(!keytab || *keytab, SSPX_ERR_BAD_OPTION_VALUE);
     ENSURE(!principal || *principal, SSPX_ERR_BAD_OPTION_VALUE);
     ENSURE(!ccache || *ccache, SSPX_ERR_BAD_OPTION_VALUE);
     if (cred->usage & SECPKG_CRED_INBOUND) {
         GUARD(krb_gss_acquire_acceptor(keytab, principal, &cr->acceptor));
+        GUARD(krb_rcache_mem_new(rc_size, &cr->rcache));
         if (principal && strlen(principal) < sizeof(cr->name))
             strcpy(cr->name, principal);
     }
@@ -49,6 +62,9 @@ static void krb_cred_free(void *state)
     kerb_cred *cr = state;
     krb_gss_cred_release(&cr->acceptor);
     krb_gss_cred_release(&cr->initiator);
+    if (cr->rcache)
+        cr->rcache->destroy(cr->rcache);
+    cr->rcache = NULL;
 }
 
 static sspx_status krb_cred_query(sspx_cred *cred, uint32_t attr, void *buf)
@@ -222,11 +238,15 @@ static sspx_status krb_decrypt(sspx_ctx *ctx, sspx_msg *msg)
     kerb_ctx *c = ctx->state;
     SecBuffer *tb, *db, *pb;
     bool conf = false;
+    size_t plain = 0;
     sspx_status st;
     GUARD(wrap_layout(msg->desc, &tb, &db, &pb));
-    st = krb_gss_unwrap(c->gctx, db->pvBuffer, db->cbBuffer, tb->pvBuffer, tb->cbBuffer, &conf);
+    st = krb_gss_unwrap(c->gctx, db->pvBuffer, db->cbBuffer, tb->pvBuffer, tb->cbBuffer, &conf,
+                        &plain);
     if (st < 0 && db->cbBuffer) /* never hand out bytes that failed verification */
         sspx_wipe(db->pvBuffer, db->cbBuffer);
+    else if (st >= 0 && plain < db->cbBuffer) /* RRC 0 token: shorter plaintext */
+        db->cbBuffer = (ULONG)plain;
     return st;
 }
 

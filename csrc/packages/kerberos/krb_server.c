@@ -6,6 +6,12 @@
  *
  * The krb5 mechanism completes in one leg on the acceptor (no DCE style
  * yet); SEC_I_CONTINUE_NEEDED is passed through should GSS ask for more.
+ *
+ * Replays: Heimdal's acceptor has no replay cache, so the credential keeps
+ * one (krb_rcache.h). The AP-REQ's authenticator is keyed before GSS sees
+ * the token (a token we cannot parse is refused), and the key is inserted
+ * only once GSS has verified ticket and authenticator: a forged token
+ * never reaches the cache. A key already there -> SSPX_ERR_KRB_REPLAY.
  */
 #include <string.h>
 
@@ -54,6 +60,9 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     const kerb_cred *cr = ctx->cred->state;
     krb_gss_step r;
     sspx_cbt cbt;
+    uint8_t key[KRB_RC_KEY_LEN];
+    uint64_t now;
+    sspx_status st;
 
     ENSURE(c->state == KRB_S_INITIAL, SSPX_ERR_CTX_ALREADY_COMPLETE);
     ENSURE(cr->acceptor, SSPX_ERR_CRED_USAGE);
@@ -61,8 +70,18 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     ENSURE(in->token_len <= KRB_MAX_TOKEN, SSPX_ERR_KRB_TOKEN_TOO_LARGE);
     if (in->cbt)
         GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
+    GUARD(krb_apreq_replay_key(in->token, in->token_len, key));
     GUARD(krb_gss_accept(cr->acceptor, &c->gctx, in->token, in->token_len, in->cbt ? &cbt : NULL,
                          &out->token, &r));
+    /* verified: now (and only now) the authenticator counts as used */
+    now = sspx_now_filetime();
+    st = cr->rcache->check_and_insert(cr->rcache, key, now,
+                                      now + (uint64_t)cr->replay_window * SSPX_FILETIME_SECOND);
+    if (st < 0) {
+        krb_gss_ctx_delete(&c->gctx);
+        sspx_bytes_clear(&out->token);
+        return st;
+    }
     c->gss_flags = r.flags;
     out->ret_flags = asc_flags(r.flags);
     if (!r.complete)

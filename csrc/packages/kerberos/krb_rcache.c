@@ -1,0 +1,201 @@
+/*
+ * The in-memory replay cache of the Kerberos acceptor, and the replay key
+ * of an AP-REQ (krb_rcache.h).
+ *
+ * Entries live in a ring in insertion order (the oldest first) and are
+ * chained per hash bucket by index; the key is already a SHA-256, so its
+ * first bytes are the hash. Every entry of one store has the same lifetime
+ * (the window), so the oldest is also the first to expire: an insertion
+ * drops expired entries from the front, then the oldest when full. The
+ * ring grows by doubling up to max_entries, so an idle credential costs
+ * little. One mutex guards it all.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "krb_rcache.h"
+#include "wire/der.h"
+
+#define NIL       UINT32_MAX
+#define FIRST_CAP 64u
+#define MAX_MAX   (1u << 26)
+
+typedef struct rc_entry {
+    uint8_t key[KRB_RC_KEY_LEN];
+    uint64_t expiry;
+    uint32_t next; /* bucket chain */
+} rc_entry;
+
+typedef struct rc_mem {
+    krb_rcache api; /* first: the interface */
+    pthread_mutex_t lock;
+    rc_entry *ring;
+    uint32_t *buckets;
+    size_t cap, max, head, count, nbuckets; /* nbuckets: a power of two */
+} rc_mem;
+
+static size_t bucket_of(const rc_mem *m, const uint8_t *key)
+{
+    uint64_t h;
+    memcpy(&h, key, sizeof(h));
+    return (size_t)h & (m->nbuckets - 1);
+}
+
+static void unlink_oldest(rc_mem *m)
+{
+    uint32_t idx = (uint32_t)m->head;
+    uint32_t *pp = &m->buckets[bucket_of(m, m->ring[idx].key)];
+    while (*pp != NIL && *pp != idx)
+        pp = &m->ring[*pp].next;
+    if (*pp == idx)
+        *pp = m->ring[idx].next;
+    m->head = (m->head + 1) % m->cap;
+    m->count--;
+}
+
+static void link_entry(rc_mem *m, uint32_t idx)
+{
+    size_t b = bucket_of(m, m->ring[idx].key);
+    m->ring[idx].next = m->buckets[b];
+    m->buckets[b] = idx;
+}
+
+/* Grow the ring to `cap` (buckets: 2 * cap), oldest first at index 0. */
+static int grow(rc_mem *m, size_t cap)
+{
+    size_t nb = 1;
+    rc_entry *ring = malloc(cap * sizeof(*ring));
+    uint32_t *buckets;
+    while (nb < 2 * cap)
+        nb <<= 1;
+    buckets = malloc(nb * sizeof(*buckets));
+    if (!ring || !buckets) {
+        free(ring);
+        free(buckets);
+        return 0;
+    }
+    for (size_t i = 0; i < m->count; i++)
+        ring[i] = m->ring[(m->head + i) % m->cap];
+    free(m->ring);
+    free(m->buckets);
+    m->ring = ring;
+    m->buckets = buckets;
+    m->cap = cap;
+    m->nbuckets = nb;
+    m->head = 0;
+    for (size_t i = 0; i < nb; i++)
+        buckets[i] = NIL;
+    for (size_t i = 0; i < m->count; i++)
+        link_entry(m, (uint32_t)i);
+    return 1;
+}
+
+static sspx_status mem_check_and_insert(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN],
+                                        uint64_t now, uint64_t expiry)
+{
+    rc_mem *m = (rc_mem *)rc;
+    sspx_status st = SEC_E_OK;
+    uint32_t idx;
+    pthread_mutex_lock(&m->lock);
+    while (m->count && m->ring[m->head].expiry <= now)
+        unlink_oldest(m);
+    for (idx = m->buckets[bucket_of(m, key)]; idx != NIL; idx = m->ring[idx].next)
+        if (memcmp(m->ring[idx].key, key, KRB_RC_KEY_LEN) == 0 && m->ring[idx].expiry > now) {
+            st = SSPX_ERROR(SSPX_ERR_KRB_REPLAY);
+            goto out;
+        }
+    if (m->count == m->cap && m->cap < m->max &&
+        !grow(m, m->cap * 2 < m->max ? m->cap * 2 : m->max)) {
+        st = SSPX_ERROR(SSPX_ERR_NO_MEMORY);
+        goto out;
+    }
+    if (m->count == m->cap) /* full at max_entries: evict the oldest */
+        unlink_oldest(m);
+    idx = (uint32_t)((m->head + m->count) % m->cap);
+    memcpy(m->ring[idx].key, key, KRB_RC_KEY_LEN);
+    m->ring[idx].expiry = expiry;
+    link_entry(m, idx);
+    m->count++;
+out:
+    pthread_mutex_unlock(&m->lock);
+    return st;
+}
+
+static void mem_destroy(krb_rcache *rc)
+{
+    rc_mem *m = (rc_mem *)rc;
+    if (!m)
+        return;
+    pthread_mutex_destroy(&m->lock);
+    free(m->ring);
+    free(m->buckets);
+    free(m);
+}
+
+sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out)
+{
+    rc_mem *m;
+    ENSURE(max_entries >= 1 && max_entries <= MAX_MAX, SSPX_ERR_BAD_OPTION_VALUE);
+    m = sspx_calloc(sizeof(*m));
+    ENSURE(m, SSPX_ERR_NO_MEMORY);
+    m->api.check_and_insert = mem_check_and_insert;
+    m->api.destroy = mem_destroy;
+    m->max = max_entries;
+    m->cap = 1; /* replaced by grow */
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        BAIL(SSPX_ERR_NO_MEMORY);
+    }
+    if (!grow(m, max_entries < FIRST_CAP ? max_entries : FIRST_CAP)) {
+        mem_destroy(&m->api);
+        BAIL(SSPX_ERR_NO_MEMORY);
+    }
+    *out = &m->api;
+    return SEC_E_OK;
+}
+
+/* ------------------------------------------------------------ replay key */
+
+#define DEFECTIVE(expr)                                      \
+    do {                                                     \
+        if ((expr) < 0)                                      \
+            return SSPX_ERROR(SSPX_ERR_KRB_DEFECTIVE_TOKEN); \
+    } while (0)
+
+/*
+ * RFC 4121 4.1: the GSS framing, TOK_ID 01 00, then (RFC 4120 5.5.1)
+ *   AP-REQ ::= [APPLICATION 14] SEQUENCE { pvno [0], msg-type [1],
+ *     ap-options [2], ticket [3], authenticator [4] EncryptedData }
+ *   EncryptedData ::= SEQUENCE { etype [0], kvno [1] OPTIONAL,
+ *     cipher [2] OCTET STRING }
+ */
+sspx_status krb_apreq_replay_key(const uint8_t *tok, size_t len, uint8_t key[KRB_RC_KEY_LEN])
+{
+    gss_framed f;
+    der_rd d, app, seq, ex, ed, c;
+    der_tlv t;
+    sspx_iov v;
+    DEFECTIVE(gss_decode_framing(tok, len, &f));
+    ENSURE(f.inner_len > 2 && f.inner[0] == 0x01 && f.inner[1] == 0x00,
+           SSPX_ERR_KRB_DEFECTIVE_TOKEN);
+    der_rd_init(&d, f.inner + 2, f.inner_len - 2);
+    DEFECTIVE(der_expect(&d, DER_APPLICATION, true, 14, &t));
+    DEFECTIVE(der_enter(&d, &t, &app));
+    DEFECTIVE(der_enter_seq(&app, &seq, &t));
+    for (uint32_t n = 0; n < 4; n++) /* pvno, msg-type, ap-options, ticket */
+        DEFECTIVE(der_expect(&seq, DER_CONTEXT, true, n, &t));
+    DEFECTIVE(der_enter_explicit(&seq, 4, &ex));
+    DEFECTIVE(der_enter_seq(&ex, &ed, &t));
+    DEFECTIVE(der_expect(&ed, DER_CONTEXT, true, 0, &t)); /* etype */
+    if (der_next_is(&ed, DER_CONTEXT, true, 1))           /* kvno */
+        DEFECTIVE(der_expect(&ed, DER_CONTEXT, true, 1, &t));
+    DEFECTIVE(der_enter_explicit(&ed, 2, &c));
+    DEFECTIVE(der_read_octets(&c, &t));
+    DEFECTIVE(der_finish(&c));
+    ENSURE(t.len >= 16, SSPX_ERR_KRB_DEFECTIVE_TOKEN); /* a confounder and a checksum at least */
+    v.p = t.p;
+    v.n = t.len;
+    return sspx_sha256v(&v, 1, key);
+}

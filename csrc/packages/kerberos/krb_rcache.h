@@ -1,0 +1,43 @@
+/*
+ * The Kerberos acceptor's replay cache: one small interface, so that a
+ * store shared by several processes or machines (docs/ARCHITECTURE.md,
+ * "Growing past one machine") can replace the in-memory one later.
+ *
+ * A key is the SHA-256 of an AP-REQ's encrypted authenticator (the cipher
+ * of its EncryptedData): unique per authenticator, and integrity-protected
+ * by the session key, so a token altered to dodge the cache fails in GSS.
+ * Keys are inserted only after gss_accept_sec_context verified the token,
+ * so forged tokens cannot fill or poison the cache.
+ */
+#ifndef SSPX_KRB_RCACHE_H
+#define SSPX_KRB_RCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#define KRB_RC_KEY_LEN 32 /* SHA-256 */
+
+typedef struct krb_rcache krb_rcache;
+struct krb_rcache {
+    /* Atomically: if `key` is held and its expiry is after `now`, fail with
+     * SSPX_ERR_KRB_REPLAY; otherwise remember it until `expiry` and return
+     * SEC_E_OK. Times are FILETIMEs. Safe to call from any thread. */
+    sspx_status (*check_and_insert)(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN], uint64_t now,
+                                    uint64_t expiry);
+    void (*destroy)(krb_rcache *rc);
+};
+
+/* The in-process store: at most `max_entries` keys (the oldest are evicted
+ * first; expired ones are dropped as new ones come), one mutex. */
+SSPX_WUR sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out);
+/* Keys currently held by an in-memory store (tests). */
+size_t krb_rcache_mem_count(krb_rcache *rc);
+
+/* The replay key of a GSS-framed krb5 AP-REQ: SHA-256 of the cipher of its
+ * authenticator. SSPX_ERR_KRB_DEFECTIVE_TOKEN when it is not one. */
+SSPX_WUR sspx_status krb_apreq_replay_key(const uint8_t *tok, size_t len,
+                                          uint8_t key[KRB_RC_KEY_LEN]);
+
+#endif

@@ -1,0 +1,336 @@
+#!/usr/bin/python3
+"""sspx's Kerberos package against MIT's GSS-API (python3-gssapi), in ONE process.
+
+    /usr/bin/python3 tests/interop/test_krb_gssapi.py BUILD_DIR
+
+Starts a throwaway Heimdal realm (tests/realm/realm.py), imports MIT's gssapi
+first, then loads BUILD_DIR/libsspx.so with ctypes (so both GSS-API libraries
+live in the process: libsspx binds Heimdal's versioned symbols), and drives
+sspx through its native API (sspx_cred_acquire / sspx_ctx_new / sspx_ctx_step,
+sspx_ctx_wrap / unwrap / sign / verify):
+
+  - MIT initiator (raw krb5) -> sspx acceptor, with and without mutual auth
+  - MIT initiator (SPNEGO) -> sspx "Negotiate", when that package is registered
+  - sspx initiator -> MIT acceptor (the service keytab via KRB5_KTNAME)
+  - MIT wrap -> sspx unwrap, sspx wrap -> MIT unwrap, both directions
+  - MIT get_mic -> sspx verify, sspx sign -> MIT verify_mic, both directions
+  - an AP-REQ accepted by sspx is refused the second time (replay cache)
+
+One line per check; ends with "N passed, M failed"; exit status 1 on failure.
+docs/KERBEROS.md ("Interop with MIT") says what interoperates and how.
+"""
+
+import ctypes
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "realm"))
+
+PASSED = 0
+FAILED = 0
+
+
+def check(cond, what, detail=""):
+    global PASSED, FAILED
+    if cond:
+        PASSED += 1
+        print("ok    %s" % what, flush=True)
+    else:
+        FAILED += 1
+        print("FAIL  %s%s" % (what, (": " + str(detail)) if detail else ""), flush=True)
+    return cond
+
+
+def info(msg):
+    print("info  %s" % msg, flush=True)
+
+
+def finish():
+    print("%d passed, %d failed" % (PASSED, FAILED), flush=True)
+    sys.exit(1 if FAILED else 0)
+
+
+SEC_E_OK = 0
+SEC_I_CONTINUE_NEEDED = 0x00090312
+SEC_E_INVALID_TOKEN = 0x80090308
+ISC_REQ_MUTUAL_AUTH = 0x2
+ISC_REQ_REPLAY_DETECT = 0x4
+ISC_REQ_SEQUENCE_DETECT = 0x8
+ISC_REQ_CONFIDENTIALITY = 0x10
+ISC_REQ_INTEGRITY = 0x10000
+INBOUND, OUTBOUND = 1, 2
+
+
+class SspxBuf(ctypes.Structure):
+    _fields_ = [("data", ctypes.POINTER(ctypes.c_uint8)), ("len", ctypes.c_size_t)]
+
+
+class CtxParams(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint32), ("target", ctypes.c_char_p),
+                ("channel_bindings", ctypes.c_void_p), ("channel_bindings_len", ctypes.c_size_t)]
+
+
+class Sspx:
+    """The few native calls the test needs."""
+
+    def __init__(self, path):
+        L = self.L = ctypes.CDLL(path)
+        vp, sz, st = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int32
+        buf = ctypes.POINTER(SspxBuf)
+        sig = {
+            "sspx_config_new": (vp, []),
+            "sspx_config_set": (st, [vp, ctypes.c_char_p, ctypes.c_char_p]),
+            "sspx_config_free": (None, [ctypes.POINTER(vp)]),
+            "sspx_cred_acquire": (st, [ctypes.c_char_p, ctypes.c_uint, vp, ctypes.POINTER(vp)]),
+            "sspx_cred_free": (None, [ctypes.POINTER(vp)]),
+            "sspx_ctx_new": (st, [vp, ctypes.POINTER(CtxParams), ctypes.POINTER(vp)]),
+            "sspx_ctx_free": (None, [ctypes.POINTER(vp)]),
+            "sspx_ctx_step": (st, [vp, ctypes.c_char_p, sz, buf]),
+            "sspx_ctx_is_complete": (ctypes.c_int, [vp]),
+            "sspx_ctx_client_name": (ctypes.c_char_p, [vp]),
+            "sspx_ctx_sign": (st, [vp, ctypes.c_char_p, sz, buf]),
+            "sspx_ctx_verify": (st, [vp, ctypes.c_char_p, sz, ctypes.c_char_p, sz]),
+            "sspx_ctx_wrap": (st, [vp, ctypes.c_char_p, sz, buf]),
+            "sspx_ctx_unwrap": (st, [vp, ctypes.c_char_p, sz, buf]),
+            "sspx_buf_free": (None, [buf]),
+            "sspx_last_error_string": (ctypes.c_char_p, []),
+            "sspx_package_count": (sz, []),
+            "sspx_package_name": (ctypes.c_char_p, [sz]),
+        }
+        for name, (res, args) in sig.items():
+            f = getattr(L, name)
+            f.restype = res
+            f.argtypes = args
+
+    def err(self):
+        s = self.L.sspx_last_error_string()
+        return s.decode() if s else ""
+
+    def packages(self):
+        return [self.L.sspx_package_name(i).decode() for i in range(self.L.sspx_package_count())]
+
+    def cred(self, package, usage, options=None):
+        cfg = ctypes.c_void_p(self.L.sspx_config_new())
+        for k, v in (options or {}).items():
+            self.L.sspx_config_set(cfg, k.encode(), v.encode())
+        out = ctypes.c_void_p()
+        st = self.L.sspx_cred_acquire(package.encode(), usage, cfg, ctypes.byref(out))
+        self.L.sspx_config_free(ctypes.byref(cfg))
+        if st != SEC_E_OK:
+            raise RuntimeError("sspx_cred_acquire: 0x%08x %s" % (st & 0xffffffff, self.err()))
+        return out
+
+    def ctx(self, cred, flags=0, target=None):
+        p = CtxParams(flags, target.encode() if target else None, None, 0)
+        out = ctypes.c_void_p()
+        st = self.L.sspx_ctx_new(cred, ctypes.byref(p), ctypes.byref(out))
+        if st != SEC_E_OK:
+            raise RuntimeError("sspx_ctx_new: 0x%08x %s" % (st & 0xffffffff, self.err()))
+        return out
+
+    def free_ctx(self, c):
+        self.L.sspx_ctx_free(ctypes.byref(c))
+
+    def _call(self, fn, *args):
+        b = SspxBuf()
+        st = fn(*args, ctypes.byref(b)) & 0xffffffff
+        data = ctypes.string_at(b.data, b.len) if b.data else b""
+        self.L.sspx_buf_free(ctypes.byref(b))
+        return st, data
+
+    def step(self, c, tok):
+        return self._call(self.L.sspx_ctx_step, c, tok, len(tok) if tok else 0)
+
+    def wrap(self, c, msg):
+        return self._call(self.L.sspx_ctx_wrap, c, msg, len(msg))
+
+    def unwrap(self, c, msg):
+        return self._call(self.L.sspx_ctx_unwrap, c, msg, len(msg))
+
+    def sign(self, c, msg):
+        return self._call(self.L.sspx_ctx_sign, c, msg, len(msg))
+
+    def verify(self, c, msg, sig):
+        return self.L.sspx_ctx_verify(c, msg, len(msg), sig, len(sig)) & 0xffffffff
+
+
+def hexs(st):
+    return "0x%08x" % st
+
+
+def cfx_header(tok):
+    """RFC 4121 4.2.6.2 wrap token header fields: (flags, ec, rrc) or None."""
+    if len(tok) < 16 or tok[0:2] != b"\x05\x04":
+        return None
+    flags = tok[2]
+    ec, rrc = struct.unpack(">HH", tok[4:8])
+    return flags, ec, rrc
+
+
+def protection(s, gssapi, ours, mit, who):
+    """Message protection between a complete sspx context and a complete MIT one."""
+    msg = b"hello from MIT to sspx " + who.encode()
+    # MIT wrap -> sspx unwrap
+    w = mit.wrap(msg, True)
+    info("%s: MIT wrap token %d bytes, header (flags, EC, RRC) = %s" %
+         (who, len(w.message), cfx_header(w.message)))
+    st, plain = s.unwrap(ours, w.message)
+    check(st == SEC_E_OK and plain == msg, "%s: MIT wrap -> sspx unwrap" % who,
+          "%s %s" % (hexs(st), s.err()))
+    # sspx wrap -> MIT unwrap
+    msg2 = b"hello from sspx to MIT " + who.encode()
+    st, tok = s.wrap(ours, msg2)
+    check(st == SEC_E_OK, "%s: sspx wrap" % who, s.err())
+    info("%s: sspx wrap token %d bytes, header (flags, EC, RRC) = %s" %
+         (who, len(tok), cfx_header(tok)))
+    try:
+        u = mit.unwrap(tok)
+        check(u.message == msg2 and u.encrypted, "%s: sspx wrap -> MIT unwrap" % who)
+    except gssapi.exceptions.GSSError as e:
+        check(False, "%s: sspx wrap -> MIT unwrap" % who, e)
+    # MIC both ways
+    mic = mit.get_signature(msg)
+    check(s.verify(ours, msg, mic) == SEC_E_OK, "%s: MIT get_mic -> sspx verify" % who, s.err())
+    check(s.verify(ours, msg + b"!", mit.get_signature(msg)) != SEC_E_OK,
+          "%s: altered message fails sspx verify" % who)
+    st, sig = s.sign(ours, msg2)
+    check(st == SEC_E_OK, "%s: sspx sign" % who, s.err())
+    try:
+        mit.verify_signature(msg2, sig)
+        check(True, "%s: sspx sign -> MIT verify_mic" % who)
+    except gssapi.exceptions.GSSError as e:
+        check(False, "%s: sspx sign -> MIT verify_mic" % who, e)
+    # several messages in a row, both directions, to exercise the sequence numbers
+    ok = True
+    for i in range(5):
+        m = b"msg %d" % i
+        st, p = s.unwrap(ours, mit.wrap(m, True).message)
+        ok = ok and st == SEC_E_OK and p == m
+        st, t = s.wrap(ours, m)
+        ok = ok and st == SEC_E_OK and mit.unwrap(t).message == m
+    check(ok, "%s: five more wraps each way in sequence" % who)
+
+
+def main():
+    if len(sys.argv) < 2:
+        print("usage: test_krb_gssapi.py BUILD_DIR", file=sys.stderr)
+        sys.exit(2)
+    lib = os.path.join(os.path.abspath(sys.argv[1]), "libsspx.so")
+    import gssapi  # MIT's, loaded before libsspx on purpose
+    from realm import Realm
+
+    with Realm() as r:
+        r.kinit("alice")
+        os.environ.update(r.vars("alice"))
+        s = Sspx(lib)
+        pkgs = s.packages()
+        info("sspx packages: %s" % ", ".join(pkgs))
+        check("Kerberos" in pkgs, "sspx lists Kerberos")
+        acc_cred = s.cred("Kerberos", INBOUND)
+        ini_cred = s.cred("Kerberos", OUTBOUND)
+        target = gssapi.Name("HTTP@localhost", gssapi.NameType.hostbased_service)
+        F = gssapi.RequirementFlag
+
+        # 1. MIT initiator (krb5) -> sspx acceptor
+        for mutual in (True, False):
+            flags = F.integrity | F.confidentiality | F.replay_detection | F.out_of_sequence_detection
+            if mutual:
+                flags |= F.mutual_authentication
+            mit = gssapi.SecurityContext(name=target, usage="initiate",
+                                         mech=gssapi.MechType.kerberos, flags=flags)
+            tok = mit.step()
+            ours = s.ctx(acc_cred)
+            st, out = s.step(ours, tok)
+            who = "MIT krb5 -> sspx (%s)" % ("mutual" if mutual else "no mutual")
+            check(st == SEC_E_OK and s.L.sspx_ctx_is_complete(ours),
+                  "%s: accepted" % who, "%s %s" % (hexs(st), s.err()))
+            name = s.L.sspx_ctx_client_name(ours)
+            check(name == b"TEST.LOCAL\\alice", "%s: client TEST.LOCAL\\alice" % who, name)
+            if mutual:
+                check(len(out) > 0, "%s: AP-REP returned" % who)
+                mit.step(out)
+            else:
+                check(out == b"", "%s: no AP-REP" % who)
+            check(mit.complete, "%s: MIT context complete" % who)
+            if mutual:
+                protection(s, gssapi, ours, mit, who)
+                # the same AP-REQ again, on a new sspx context: refused
+                again = s.ctx(acc_cred)
+                st, _ = s.step(again, tok)
+                check(st == SEC_E_INVALID_TOKEN and "REPLAY" in s.err(),
+                      "%s: the same AP-REQ again -> SEC_E_INVALID_TOKEN (replay)" % who,
+                      "%s %s" % (hexs(st), s.err()))
+                s.free_ctx(again)
+            s.free_ctx(ours)
+
+        # 2. MIT initiator (SPNEGO) -> sspx Negotiate, if the package exists
+        if "Negotiate" in pkgs:
+            nego_cred = s.cred("Negotiate", INBOUND)
+            spnego = gssapi.OID.from_int_seq("1.3.6.1.5.5.2")
+            mit = gssapi.SecurityContext(name=target, usage="initiate", mech=spnego,
+                                         flags=F.mutual_authentication | F.integrity)
+            ours = s.ctx(nego_cred)
+            tok, st, legs = mit.step(), None, 0
+            while tok is not None and legs < 5:
+                legs += 1
+                st, out = s.step(ours, tok)
+                if st not in (SEC_E_OK, SEC_I_CONTINUE_NEEDED):
+                    break
+                tok = mit.step(out) if (out and not mit.complete) else None
+            check(st == SEC_E_OK and s.L.sspx_ctx_is_complete(ours),
+                  "MIT SPNEGO -> sspx Negotiate: accepted", "%s %s" % (hexs(st or 0), s.err()))
+            check(s.L.sspx_ctx_client_name(ours) == b"TEST.LOCAL\\alice",
+                  "MIT SPNEGO -> sspx Negotiate: client TEST.LOCAL\\alice",
+                  s.L.sspx_ctx_client_name(ours))
+            check(mit.complete, "MIT SPNEGO -> sspx Negotiate: MIT context complete")
+            s.free_ctx(ours)
+            s.L.sspx_cred_free(ctypes.byref(nego_cred))
+        else:
+            info("no Negotiate package registered: SPNEGO not tried")
+
+        # 3. sspx initiator -> MIT acceptor (KRB5_KTNAME)
+        for mutual in (True, False):
+            who = "sspx -> MIT krb5 (%s)" % ("mutual" if mutual else "no mutual")
+            req = ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | \
+                ISC_REQ_SEQUENCE_DETECT | (ISC_REQ_MUTUAL_AUTH if mutual else 0)
+            ours = s.ctx(ini_cred, req, "HTTP/localhost")
+            st, tok = s.step(ours, None)
+            check(st == (SEC_I_CONTINUE_NEEDED if mutual else SEC_E_OK) and tok[:1] == b"\x60",
+                  "%s: AP-REQ" % who, "%s %s" % (hexs(st), s.err()))
+            mit = gssapi.SecurityContext(usage="accept")
+            try:
+                out = mit.step(tok)
+            except gssapi.exceptions.GSSError as e:
+                check(False, "%s: MIT accepts" % who, e)
+                s.free_ctx(ours)
+                continue
+            check(mit.complete, "%s: MIT accepts" % who)
+            check(str(mit.initiator_name) == "alice@TEST.LOCAL",
+                  "%s: MIT sees alice@TEST.LOCAL" % who, mit.initiator_name)
+            if mutual:
+                check(bool(out), "%s: AP-REP from MIT" % who)
+                st, _ = s.step(ours, out)
+                check(st == SEC_E_OK and s.L.sspx_ctx_is_complete(ours),
+                      "%s: sspx takes the AP-REP" % who, "%s %s" % (hexs(st), s.err()))
+                protection(s, gssapi, ours, mit, who)
+            else:
+                check(not out, "%s: no AP-REP" % who)
+            s.free_ctx(ours)
+
+        s.L.sspx_cred_free(ctypes.byref(acc_cred))
+        s.L.sspx_cred_free(ctypes.byref(ini_cred))
+    finish()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SystemExit:
+        raise
+    except Exception as e:  # a crash is a failure with its reason, not a traceback-only exit
+        import traceback
+        traceback.print_exc()
+        check(False, "unexpected exception", e)
+        finish()
