@@ -32,6 +32,8 @@ build = {
         "csrc/packages/ntlm/ntlm_client.c", "csrc/packages/ntlm/ntlm_crypto.c",
         "csrc/packages/ntlm/ntlm_msgsec.c", "csrc/packages/ntlm/ntlm_pkg.c",
         "csrc/packages/ntlm/ntlm_server.c",
+        "csrc/packages/negotiate/nego_client.c", "csrc/packages/negotiate/nego_pkg.c",
+        "csrc/packages/negotiate/nego_server.c",
         "csrc/wire/der.c", "csrc/wire/ntlm_describe.c", "csrc/wire/ntlm_msg.c",
         "csrc/wire/spnego_msg.c", "csrc/wire/utf.c",
       },

@@ -1,9 +1,9 @@
 /*
- * QueryContextAttributesA/W. The attributes every package has (SIZES,
- * FLAGS, NAMES, LIFESPAN, PACKAGE_INFO, NEGOTIATION_INFO, SESSION_KEY) are
- * answered here from the context; the package's query hook answers the
- * rest (and may override these). Strings and keys are FreeContextBuffer
- * blocks, as on Windows.
+ * QueryContextAttributesA/W. The package's query hook is asked first (it
+ * may override any attribute: Negotiate names the package it chose); the
+ * attributes every package has (SIZES, FLAGS, NAMES, LIFESPAN, PACKAGE_INFO,
+ * NEGOTIATION_INFO, SESSION_KEY) are then answered from the context. Strings and keys are
+ * FreeContextBuffer blocks, as on Windows.
  */
 #include <string.h>
 
@@ -88,9 +88,21 @@ static sspx_status query(sspx_ctx *ctx, ULONG attr, void *buf, bool wide)
         return SEC_E_OK;
     }
     default:
-        ENSURE(pkg->query, SSPX_ERR_UNSUPPORTED_ATTR);
-        return pkg->query(ctx, attr, buf);
+        BAIL(SSPX_ERR_UNSUPPORTED_ATTR);
     }
+}
+
+/* The package first (Negotiate answers for the package it chose); what it
+ * does not answer, or cannot yet, the context answers. */
+static sspx_status query_any(sspx_ctx *ctx, ULONG attr, void *buf, bool wide)
+{
+    if (ctx->pkg->query && !wide) {
+        sspx_status st = ctx->pkg->query(ctx, attr, buf);
+        int code = sspx_last_error().code;
+        if (st >= 0 || (code != SSPX_ERR_UNSUPPORTED_ATTR && code != SSPX_ERR_CTX_NOT_COMPLETE))
+            return st;
+    }
+    return query(ctx, attr, buf, wide);
 }
 
 static SECURITY_STATUS query_entry(PCtxtHandle h, ULONG attr, void *buf, bool wide)
@@ -103,7 +115,7 @@ static SECURITY_STATUS query_entry(PCtxtHandle h, ULONG attr, void *buf, bool wi
         BAIL(SSPX_ERR_NULL_ARG);
     }
     pthread_mutex_lock(&ctx->lock);
-    st = query(ctx, attr, buf, wide);
+    st = query_any(ctx, attr, buf, wide);
     pthread_mutex_unlock(&ctx->lock);
     sspx_ctx_unref(ctx);
     return st;

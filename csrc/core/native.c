@@ -195,15 +195,33 @@ SECURITY_STATUS sspx_ctx_session_key(sspx_ctx *ctx, sspx_buf *out)
 
 enum { OP_SIGN, OP_VERIFY, OP_SEAL, OP_UNSEAL };
 
-/* Run a message operation on a two-buffer SecBufferDesc (TOKEN + DATA). */
-static sspx_status run_msg(sspx_ctx *ctx, int op, uint8_t *sig, size_t sig_len, uint8_t *data,
-                           size_t len)
+/* Signature and trailer sizes of this context: the package may answer for
+ * the context (Negotiate: the chosen package's), else its table's. */
+static void ctx_sizes(sspx_ctx *ctx, size_t *max_sig, size_t *trailer)
 {
-    SecBuffer b[2] = {{(ULONG)sig_len, SECBUFFER_TOKEN, sig}, {(ULONG)len, SECBUFFER_DATA, data}};
+    SecPkgContext_Sizes z;
+    *max_sig = ctx->pkg->max_signature;
+    *trailer = ctx->pkg->security_trailer;
+    if (ctx->pkg->query) {
+        pthread_mutex_lock(&ctx->lock);
+        if (ctx->pkg->query(ctx, SECPKG_ATTR_SIZES, &z) == SEC_E_OK) {
+            *max_sig = z.cbMaxSignature;
+            *trailer = z.cbSecurityTrailer;
+        }
+        pthread_mutex_unlock(&ctx->lock);
+    }
+}
+
+/* Run a message operation on a two-buffer SecBufferDesc (TOKEN + DATA);
+ * the lengths the package left in the buffers come back in *sig_len and *len. */
+static sspx_status run_msg(sspx_ctx *ctx, int op, uint8_t *sig, size_t *sig_len, uint8_t *data,
+                           size_t *len)
+{
+    SecBuffer b[2] = {{(ULONG)*sig_len, SECBUFFER_TOKEN, sig}, {(ULONG)*len, SECBUFFER_DATA, data}};
     SecBufferDesc d = {SECBUFFER_VERSION, 2, b};
     sspx_msg m = {&d, 0, 0};
     sspx_status st;
-    ENSURE(len <= UINT32_MAX && sig_len <= UINT32_MAX, SSPX_ERR_BAD_ARG);
+    ENSURE(*len <= UINT32_MAX && *sig_len <= UINT32_MAX, SSPX_ERR_BAD_ARG);
     sspx_status (*fn)(sspx_ctx *, sspx_msg *) = op == OP_SIGN     ? ctx->pkg->make_signature
                                                 : op == OP_VERIFY ? ctx->pkg->verify_signature
                                                 : op == OP_SEAL   ? ctx->pkg->encrypt
@@ -212,33 +230,41 @@ static sspx_status run_msg(sspx_ctx *ctx, int op, uint8_t *sig, size_t sig_len, 
     pthread_mutex_lock(&ctx->lock);
     st = ctx->phase == SSPX_PHASE_DONE ? fn(ctx, &m) : SSPX_ERROR(SSPX_ERR_CTX_NOT_COMPLETE);
     pthread_mutex_unlock(&ctx->lock);
+    if (st >= 0) {
+        *sig_len = b[0].cbBuffer;
+        *len = b[1].cbBuffer;
+    }
     return st;
 }
 
 SECURITY_STATUS sspx_ctx_sign(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *sig)
 {
     uint8_t *copy;
+    size_t max_sig, trailer, sl, dl = len;
     sspx_status st;
     ENSURE(ctx && sig && (msg || !len), SSPX_ERR_NULL_ARG);
     sig->data = NULL;
     sig->len = 0;
+    ctx_sizes(ctx, &max_sig, &trailer);
+    sl = max_sig;
     copy = malloc(len ? len : 1);
-    sig->data = malloc(ctx->pkg->max_signature);
+    sig->data = malloc(max_sig ? max_sig : 1);
     if (!copy || !sig->data) {
         free(copy);
-        sspx_buf_free(sig);
+        free(sig->data);
+        sig->data = NULL;
         BAIL(SSPX_ERR_NO_MEMORY);
     }
     if (len)
         memcpy(copy, msg, len);
-    st = run_msg(ctx, OP_SIGN, sig->data, ctx->pkg->max_signature, copy, len);
+    st = run_msg(ctx, OP_SIGN, sig->data, &sl, copy, &dl);
     free(copy);
     if (st < 0) {
         free(sig->data);
         sig->data = NULL;
         return st;
     }
-    sig->len = ctx->pkg->max_signature;
+    sig->len = sl;
     return st;
 }
 
@@ -246,6 +272,7 @@ SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, c
                                 size_t sig_len)
 {
     uint8_t *copy, *s;
+    size_t sl = sig_len, dl = len;
     sspx_status st;
     ENSURE(ctx && sig && (msg || !len), SSPX_ERR_NULL_ARG);
     copy = malloc(len ? len : 1);
@@ -258,7 +285,7 @@ SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, c
     if (len)
         memcpy(copy, msg, len);
     memcpy(s, sig, sig_len);
-    st = run_msg(ctx, OP_VERIFY, s, sig_len, copy, len);
+    st = run_msg(ctx, OP_VERIFY, s, &sl, copy, &dl);
     free(copy);
     free(s);
     return st;
@@ -266,47 +293,52 @@ SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, c
 
 SECURITY_STATUS sspx_ctx_wrap(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *out)
 {
-    size_t sl;
+    size_t max_sig, trailer, sl, dl = len;
     sspx_status st;
     ENSURE(ctx && out && (msg || !len), SSPX_ERR_NULL_ARG);
     out->data = NULL;
     out->len = 0;
-    sl = ctx->pkg->security_trailer;
-    ENSURE(len <= SIZE_MAX - sl, SSPX_ERR_BAD_ARG);
-    out->data = malloc(sl + len + 1);
+    ctx_sizes(ctx, &max_sig, &trailer);
+    sl = trailer;
+    ENSURE(len <= SIZE_MAX - trailer - 1, SSPX_ERR_BAD_ARG);
+    out->data = malloc(trailer + len + 1);
     ENSURE(out->data, SSPX_ERR_NO_MEMORY);
     if (len)
-        memcpy(out->data + sl, msg, len);
-    st = run_msg(ctx, OP_SEAL, out->data, sl, out->data + sl, len);
-    if (st < 0) {
-        sspx_free_wiped(out->data, sl + len + 1);
+        memcpy(out->data + trailer, msg, len);
+    st = run_msg(ctx, OP_SEAL, out->data, &sl, out->data + trailer, &dl);
+    if (st < 0 || sl > trailer || dl > len) {
+        sspx_free_wiped(out->data, trailer + len + 1);
         out->data = NULL;
-        return st;
+        return st < 0 ? st : SSPX_ERROR(SSPX_ERR_BUFFER_TOO_SMALL);
     }
-    out->len = sl + len;
+    /* signature || data, without a gap when the signature came out shorter */
+    memmove(out->data + sl, out->data + trailer, dl);
+    out->len = sl + dl;
     return st;
 }
 
 SECURITY_STATUS sspx_ctx_unwrap(sspx_ctx *ctx, const uint8_t *in, size_t len, sspx_buf *out)
 {
-    size_t sl;
+    size_t max_sig, trailer, sl, dl;
     uint8_t *buf;
     sspx_status st;
     ENSURE(ctx && out && (in || !len), SSPX_ERR_NULL_ARG);
     out->data = NULL;
     out->len = 0;
-    sl = ctx->pkg->security_trailer;
-    ENSURE(len >= sl, SSPX_ERR_NTLM_SIG_SIZE);
+    ctx_sizes(ctx, &max_sig, &trailer);
+    ENSURE(len >= trailer, SSPX_ERR_NTLM_SIG_SIZE);
+    sl = trailer;
+    dl = len - trailer;
     buf = malloc(len + 1);
     ENSURE(buf, SSPX_ERR_NO_MEMORY);
     memcpy(buf, in, len);
-    st = run_msg(ctx, OP_UNSEAL, buf, sl, buf + sl, len - sl);
-    if (st < 0) {
+    st = run_msg(ctx, OP_UNSEAL, buf, &sl, buf + trailer, &dl);
+    if (st < 0 || dl > len - trailer) {
         sspx_free_wiped(buf, len + 1);
-        return st;
+        return st < 0 ? st : SSPX_ERROR(SSPX_ERR_BAD_ARG);
     }
-    memmove(buf, buf + sl, len - sl);
+    memmove(buf, buf + trailer, dl);
     out->data = buf;
-    out->len = len - sl;
+    out->len = dl;
     return st;
 }

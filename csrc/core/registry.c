@@ -11,6 +11,7 @@ static const sspx_package *const packages[] = {
 #ifdef SSPX_HAVE_KERBEROS
     &sspx_kerberos_package,
 #endif
+    &sspx_negotiate_package,
 };
 #define NPKG (sizeof(packages) / sizeof(packages[0]))
 

@@ -8,5 +8,6 @@ extern SSPX_INTERNAL const sspx_package sspx_ntlm_package;
 #ifdef SSPX_HAVE_KERBEROS
 extern SSPX_INTERNAL const sspx_package sspx_kerberos_package;
 #endif
+extern SSPX_INTERNAL const sspx_package sspx_negotiate_package;
 
 #endif

@@ -1,0 +1,65 @@
+/*
+ * Negotiate (SPNEGO, RFC 4178 + MS-SPNG): the package's internal interface.
+ *
+ * Negotiate reaches Kerberos and NTLM only through the package table
+ * (sspx_package_find + the table's slots), with sub-credentials and
+ * sub-contexts made by the core's object functions.
+ */
+#ifndef SSPX_NEGO_H
+#define SSPX_NEGO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "wire/spnego_msg.h"
+
+/* Mechanisms, in the order of preference: Kerberos first, then NTLM. */
+enum nego_mech { NEGO_KRB = 0, NEGO_NTLM = 1, NEGO_NMECH = 2, NEGO_NONE = -1 };
+
+#define NEGO_MAX_TOKEN 48256 /* Windows' cbMaxToken for Negotiate (Kerberos' 48000 + SPNEGO) */
+
+typedef struct nego_cred {
+    sspx_cred *sub[NEGO_NMECH]; /* NULL: not offered */
+} nego_cred;
+
+enum nego_state {
+    NEGO_S_START = 0,
+    NEGO_S_RAW,      /* server: a raw NTLMSSP / Kerberos token, no SPNEGO framing */
+    NEGO_S_RUNNING,  /* sub-context under way */
+    NEGO_S_WAIT_MIC, /* server: sub done, our MIC sent, waiting for the client's */
+    NEGO_S_WAIT_END, /* client: sub done, our MIC sent, waiting for accept-completed */
+    NEGO_S_DONE,
+};
+
+typedef struct nego_ctx {
+    int state;
+    int mech; /* enum nego_mech: the chosen (or, client, the current) mechanism */
+    sspx_ctx *sub;
+    bool sub_done;
+    bool mic_required; /* the chosen mechanism was not the initiator's first choice */
+    bool mic_sent, mic_verified;
+    uint8_t *mech_types; /* the MechTypeList DER, the mechListMIC's input */
+    size_t mech_types_len;
+    int offered[NEGO_NMECH]; /* client: mechanisms listed, in order */
+    size_t noffered;
+} nego_ctx;
+
+/* nego_pkg.c */
+const uint8_t *nego_mech_oid(int mech, size_t *len);
+int nego_mech_of_oid(const der_oid *o); /* NEGO_NONE when not Kerberos / NTLM */
+SSPX_WUR sspx_status nego_sub_start(sspx_ctx *ctx, int mech);
+SSPX_WUR sspx_status nego_sub_step(sspx_ctx *ctx, const sspx_step_in *in, const uint8_t *tok,
+                                   size_t len, sspx_bytes *out_tok, uint32_t *ret_flags);
+SSPX_WUR sspx_status nego_mic_make(sspx_ctx *ctx, uint8_t *mic, size_t cap, size_t *len);
+SSPX_WUR sspx_status nego_mic_verify(sspx_ctx *ctx, const uint8_t *mic, size_t len);
+SSPX_WUR sspx_status nego_finish(sspx_ctx *ctx);
+SSPX_WUR sspx_status nego_set_mech_types(nego_ctx *c, const uint8_t *p, size_t len);
+SSPX_WUR sspx_status nego_emit_resp(sspx_step_out *out, int neg_state, int supported_mech,
+                                    const sspx_bytes *tok, const uint8_t *mic, size_t mic_len);
+
+/* nego_server.c / nego_client.c */
+SSPX_WUR sspx_status nego_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);
+SSPX_WUR sspx_status nego_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);
+
+#endif

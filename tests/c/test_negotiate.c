@@ -1,0 +1,752 @@
+/* The Negotiate package (SPNEGO): NTLM-only loops, raw NTLM, then Kerberos
+ * and fallback against a throwaway Heimdal KDC (tests/realm), in one
+ * process, through the SSPI entry points.
+ *
+ *   test_negotiate [SOURCE_DIR]   (default: the tree this file was compiled from)
+ *
+ * starts `/usr/bin/python3 SOURCE_DIR/tests/realm/realm.py start ...` as a
+ * child, waits (bounded) for "# realm ready", takes KRB5_CONFIG,
+ * KRB5CCNAME and KRB5_KTNAME from its env file, and stops it with SIGTERM.
+ * A missing Heimdal KDC is a failure, not a skip. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "core/core.h"
+#include "crypto/crypto.h"
+#include "fixtures.h"
+#include "packages/kerberos/krb_rcache.h"
+#include "wire/spnego_msg.h"
+
+#define KDC        "/usr/lib/heimdal-servers/kdc"
+#define TARGET     "HTTP/localhost"
+#define START_SECS 60
+
+static pid_t realm_pid = -1;
+static char tmpdir[64], realm_dir[128], env_file[128], keytab[512];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void realm_stop(void)
+{
+    if (realm_pid <= 0)
+        return;
+    kill(realm_pid, SIGTERM);
+    for (int i = 0; i < 100; i++) { /* 10 s */
+        if (waitpid(realm_pid, NULL, WNOHANG) == realm_pid) {
+            realm_pid = -1;
+            break;
+        }
+        usleep(100000);
+    }
+    if (realm_pid > 0) {
+        fprintf(stderr, "realm did not stop on SIGTERM; killing it\n");
+        kill(realm_pid, SIGKILL);
+        waitpid(realm_pid, NULL, 0);
+        realm_pid = -1;
+    }
+    rmdir(realm_dir);
+    rmdir(tmpdir);
+}
+
+/* "export KEY=value" lines (shell-quoted with '...' when needed) -> setenv */
+static int load_env(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[2048];
+    int n = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        char *k, *v, *eq, out[2048];
+        size_t o = 0;
+        line[strcspn(line, "\n")] = 0;
+        if (strncmp(line, "export ", 7) != 0)
+            continue;
+        k = line + 7;
+        eq = strchr(k, '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        for (v = eq + 1; *v && o < sizeof(out) - 1; v++) {
+            if (*v == '\'') { /* '...' and the '"'"' idiom */
+                for (v++; *v && *v != '\'' && o < sizeof(out) - 1; v++)
+                    out[o++] = *v;
+                if (!*v)
+                    break;
+            } else if (*v == '"') {
+                for (v++; *v && *v != '"' && o < sizeof(out) - 1; v++) {
+                    if (*v == '\\' && v[1])
+                        v++;
+                    out[o++] = *v;
+                }
+                if (!*v)
+                    break;
+            } else if (*v == '\\' && v[1]) {
+                out[o++] = *++v;
+            } else {
+                out[o++] = *v;
+            }
+        }
+        out[o] = 0;
+        if (!strcmp(k, "KRB5_CONFIG") || !strcmp(k, "KRB5CCNAME") || !strcmp(k, "KRB5_KTNAME") ||
+            !strcmp(k, "KRB5RCACHEDIR")) {
+            setenv(k, out, 1);
+            n++;
+        }
+        if (!strcmp(k, "KRB5_KTNAME") && strlen(out) < sizeof(keytab))
+            memcpy(keytab, out, strlen(out) + 1);
+    }
+    fclose(f);
+    return n;
+}
+
+static int realm_start(const char *srcdir)
+{
+    if (strlen(srcdir) > 1000)
+        return -1;
+    char script[1200], buf[4096];
+    size_t have = 0;
+    int pfd[2];
+    double deadline;
+    snprintf(script, sizeof(script), "%s/tests/realm/realm.py", srcdir);
+    if (access(KDC, X_OK) != 0) {
+        fprintf(stderr,
+                "Heimdal's KDC (%s) is missing: apt-get install heimdal-kdc "
+                "heimdal-clients\n",
+                KDC);
+        return -1;
+    }
+    if (access(script, R_OK) != 0) {
+        fprintf(stderr, "%s not found (argv[1] must be the source directory)\n", script);
+        return -1;
+    }
+    strcpy(tmpdir, "/tmp/sspx-nego-XXXXXX");
+    if (!mkdtemp(tmpdir) || pipe(pfd) != 0)
+        return -1;
+    snprintf(realm_dir, sizeof(realm_dir), "%s/realm", tmpdir);
+    snprintf(env_file, sizeof(env_file), "%s/realm.env", tmpdir);
+    fflush(NULL);
+    realm_pid = fork();
+    if (realm_pid < 0)
+        return -1;
+    if (realm_pid == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        execl("/usr/bin/python3", "python3", script, "start", "--dir", realm_dir, "--port", "0",
+              "--kinit", "alice", "--env-file", env_file, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    deadline = now_s() + START_SECS;
+    for (;;) {
+        struct pollfd p = {pfd[0], POLLIN, 0};
+        int left = (int)((deadline - now_s()) * 1000);
+        ssize_t r;
+        if (left <= 0) {
+            fprintf(stderr, "realm not ready after %d s\n", START_SECS);
+            break;
+        }
+        if (poll(&p, 1, left) <= 0)
+            continue;
+        r = read(pfd[0], buf + have, sizeof(buf) - 1 - have);
+        if (r <= 0) {
+            fprintf(stderr, "realm.py exited before it was ready\n");
+            break;
+        }
+        have += (size_t)r;
+        buf[have] = 0;
+        if (strstr(buf, "# realm ready\n")) {
+            close(pfd[0]); /* realm.py writes nothing more */
+            if (load_env(env_file) < 3) {
+                fprintf(stderr, "cannot read %s\n", env_file);
+                return -1;
+            }
+            if (strncmp(keytab, "FILE:", 5) == 0)
+                memmove(keytab, keytab + 5, strlen(keytab + 5) + 1);
+            return 0;
+        }
+        if (have >= sizeof(buf) - 1)
+            have = 0;
+    }
+    close(pfd[0]);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+#define TOKMAX 65536
+#define LEGS   8
+
+static const char *users;
+
+/* A tamper hook: may rewrite the token of leg `leg` (0 = the client's first). */
+typedef void (*tamper_fn)(int leg, uint8_t *tok, ULONG *len);
+
+typedef struct n_hs {
+    CtxtHandle cctx, sctx;
+    int have_c, have_s;
+    SECURITY_STATUS cst, sst;
+    ULONG cattr, sattr;
+    uint8_t tok[LEGS][TOKMAX];
+    ULONG len[LEGS];
+    int nlegs;
+} n_hs;
+
+static void n_free(n_hs *h)
+{
+    if (h->have_c)
+        DeleteSecurityContext(&h->cctx);
+    if (h->have_s)
+        DeleteSecurityContext(&h->sctx);
+    h->have_c = h->have_s = 0;
+}
+
+/* Alternate client and server until both are done or one fails; returns
+ * the first failure, or SEC_E_OK. */
+static SECURITY_STATUS n_loop(n_hs *h, CredHandle *cc, CredHandle *sc, const char *target,
+                              ULONG creq, tamper_fn tamper)
+{
+    int leg = 0;
+    h->cst = h->sst = SEC_I_CONTINUE_NEEDED;
+    for (;;) {
+        SecBuffer ob, ib;
+        SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob}, id = {SECBUFFER_VERSION, 1, &ib};
+        if (leg >= LEGS)
+            return SEC_E_INTERNAL_ERROR;
+        /* client */
+        if (h->cst == SEC_I_CONTINUE_NEEDED) {
+            ob = (SecBuffer){TOKMAX, SECBUFFER_TOKEN, h->tok[leg]};
+            if (leg > 0)
+                ib = (SecBuffer){h->len[leg - 1], SECBUFFER_TOKEN, h->tok[leg - 1]};
+            h->cst = InitializeSecurityContextA(
+                h->have_c ? NULL : cc, h->have_c ? &h->cctx : NULL, (char *)target, creq, 0,
+                SECURITY_NATIVE_DREP, leg > 0 ? &id : NULL, 0, &h->cctx, &od, &h->cattr, NULL);
+            if (h->cst < 0)
+                return h->cst;
+            h->have_c = 1;
+            h->len[leg] = ob.cbBuffer;
+            if (tamper)
+                tamper(leg, h->tok[leg], &h->len[leg]);
+            h->nlegs = ++leg;
+            if (h->cst == SEC_E_OK && h->len[leg - 1] == 0 && h->sst == SEC_E_OK)
+                return SEC_E_OK;
+        } else if (h->sst == SEC_E_OK) {
+            return SEC_E_OK;
+        }
+        if (h->sst != SEC_I_CONTINUE_NEEDED) /* server done, client sent a last token */
+            return SEC_E_INTERNAL_ERROR;
+        /* server */
+        ob = (SecBuffer){TOKMAX, SECBUFFER_TOKEN, h->tok[leg]};
+        ib = (SecBuffer){h->len[leg - 1], SECBUFFER_TOKEN, h->tok[leg - 1]};
+        h->sst = AcceptSecurityContext(h->have_s ? NULL : sc, h->have_s ? &h->sctx : NULL, &id, 0,
+                                       SECURITY_NATIVE_DREP, &h->sctx, &od, &h->sattr, NULL);
+        if (h->sst < 0)
+            return h->sst;
+        h->have_s = 1;
+        h->len[leg] = ob.cbBuffer;
+        if (tamper)
+            tamper(leg, h->tok[leg], &h->len[leg]);
+        h->nlegs = ++leg;
+        if (h->sst == SEC_E_OK && h->cst == SEC_E_OK)
+            return ob.cbBuffer ? SEC_E_INTERNAL_ERROR : SEC_E_OK; /* nobody to read it */
+        if (h->sst == SEC_E_OK && h->len[leg - 1] == 0)
+            return h->cst == SEC_E_OK ? SEC_E_OK : SEC_E_INTERNAL_ERROR;
+    }
+}
+
+/* The negotiated package, through the package's own query hook (the core
+ * answers SECPKG_ATTR_NEGOTIATION_INFO itself with the context's package). */
+static void check_nego_info(CtxtHandle *h, const char *want)
+{
+    sspx_ctx *ctx = NULL;
+    SecPkgContext_NegotiationInfoA ni;
+    memset(&ni, 0, sizeof(ni));
+    CHECK_ST(sspx_handle_get(h, SSPX_OBJ_CTX, (void **)&ctx), SEC_E_OK);
+    if (!ctx)
+        return;
+    CHECK_ST(ctx->pkg->query(ctx, SECPKG_ATTR_NEGOTIATION_INFO, &ni), SEC_E_OK);
+    CHECK(ni.PackageInfo && strcmp(ni.PackageInfo->Name, want) == 0);
+    CHECK(ni.NegotiationState == SECPKG_NEGOTIATION_COMPLETE);
+    if (ni.PackageInfo && strcmp(ni.PackageInfo->Name, want) != 0)
+        fprintf(stderr, "  negotiated %s, want %s\n", ni.PackageInfo->Name, want);
+    FreeContextBuffer(ni.PackageInfo);
+    sspx_ctx_unref(ctx);
+}
+
+static void check_name(CtxtHandle *h, const char *want)
+{
+    SecPkgContext_NamesA n = {0};
+    CHECK_ST(QueryContextAttributesA(h, SECPKG_ATTR_NAMES, &n), SEC_E_OK);
+    CHECK(n.sUserName && strcmp(n.sUserName, want) == 0);
+    if (n.sUserName && strcmp(n.sUserName, want) != 0)
+        fprintf(stderr, "  name %s, want %s\n", n.sUserName, want);
+    FreeContextBuffer(n.sUserName);
+}
+
+/* Sign and seal a few messages each way. */
+static void messages(CtxtHandle *a, CtxtHandle *b)
+{
+    for (int i = 0; i < 4; i++) {
+        CtxtHandle *from = i % 2 ? b : a, *to = i % 2 ? a : b;
+        char msg[32], orig[32];
+        uint8_t sig[128];
+        ULONG qop = 0;
+        snprintf(msg, sizeof(msg), "negotiate message %d", i);
+        memcpy(orig, msg, sizeof(msg));
+        SecBuffer sb[2] = {{sizeof(sig), SECBUFFER_TOKEN, sig},
+                           {(ULONG)strlen(msg), SECBUFFER_DATA, msg}};
+        SecBufferDesc sd = {SECBUFFER_VERSION, 2, sb};
+        CHECK_ST(MakeSignature(from, 0, &sd, 0), SEC_E_OK);
+        msg[0] ^= 1; /* altered: refused, and the receiver is unchanged */
+        CHECK(VerifySignature(to, &sd, 0, &qop) == SEC_E_MESSAGE_ALTERED);
+        msg[0] ^= 1;
+        CHECK_ST(VerifySignature(to, &sd, 0, &qop), SEC_E_OK);
+        sb[0].cbBuffer = sizeof(sig);
+        CHECK_ST(EncryptMessage(from, 0, &sd, 0), SEC_E_OK);
+        CHECK(memcmp(msg, orig, strlen(orig)) != 0);
+        CHECK_ST(DecryptMessage(to, &sd, 0, &qop), SEC_E_OK);
+        CHECK(memcmp(msg, orig, strlen(orig)) == 0);
+    }
+}
+
+static SECURITY_STATUS nego_cred(CredHandle *h, unsigned usage, const char *const *kv)
+{
+    sspx_config *cfg = sspx_config_new();
+    SECURITY_STATUS st;
+    for (; kv && kv[0]; kv += 2)
+        if (sspx_config_set(cfg, kv[0], kv[1]) != SEC_E_OK)
+            abort();
+    st = AcquireCredentialsHandleA(NULL, "Negotiate", usage, NULL, cfg, NULL, NULL, h, NULL);
+    sspx_config_free(&cfg);
+    return st;
+}
+
+static const char *const SRV_NTLM[] = {
+    "users_file", NULL, "netbios_domain", "TESTDOM", "netbios_computer", "SERVER", NULL};
+static const char *const CLI_NTLM[] = {"user",      "bob",      "domain", "TESTDOM", "password",
+                                       "Passw0rd!", "packages", "ntlm",   NULL};
+static const char *const CLI_BOTH[] = {"user",     "bob",       "domain", "TESTDOM",
+                                       "password", "Passw0rd!", NULL};
+
+static SECURITY_STATUS srv_cred(CredHandle *h, int ntlm, int krb)
+{
+    const char *kv[16];
+    int n = 0;
+    if (ntlm) {
+        kv[n++] = "users_file";
+        kv[n++] = users;
+        kv[n++] = "netbios_domain";
+        kv[n++] = "TESTDOM";
+    }
+    if (krb) {
+        kv[n++] = "keytab";
+        kv[n++] = keytab;
+    }
+    kv[n++] = "packages";
+    kv[n++] = ntlm && krb ? "kerberos,ntlm" : ntlm ? "ntlm" : "kerberos";
+    kv[n] = NULL;
+    return nego_cred(h, SECPKG_CRED_INBOUND, kv);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void package_listed(void)
+{
+    SecPkgInfoA *info = NULL;
+    ULONG n = 0;
+    int found = 0;
+    CHECK_ST(EnumerateSecurityPackagesA(&n, &info), SEC_E_OK);
+    CHECK(n >= 2 && strcmp(info[0].Name, "NTLM") == 0 &&
+          strcmp(info[n - 1].Name, "Negotiate") == 0);
+    for (ULONG i = 0; i < n; i++)
+        if (strcmp(info[i].Name, "Negotiate") == 0) {
+            found = 1;
+            CHECK(strcmp(info[i].Comment, "Microsoft Package Negotiator") == 0);
+            CHECK(info[i].wRPCID == 9);
+            CHECK(info[i].cbMaxToken == 48256);
+            CHECK(info[i].fCapabilities == 0x00083BB3);
+        }
+    CHECK(found);
+    FreeContextBuffer(info);
+}
+
+static void credentials(void)
+{
+    CredHandle h;
+    static const char *const bad_key[] = {"nonsense", "1", NULL};
+    static const char *const bad_pk[] = {"user",     "bob",    "password", "x",
+                                         "packages", "digest", NULL};
+    static const char *const none[] = {"packages", "ntlm", NULL};
+    CHECK_ST(nego_cred(&h, SECPKG_CRED_OUTBOUND, bad_key), SEC_E_INVALID_PARAMETER);
+    CHECK_ST(nego_cred(&h, SECPKG_CRED_OUTBOUND, bad_pk), SEC_E_INVALID_PARAMETER);
+    /* an outbound NTLM without identity, Kerberos excluded: nothing to offer */
+    CHECK_ST(nego_cred(&h, SECPKG_CRED_OUTBOUND, none), SEC_E_NO_CREDENTIALS);
+}
+
+/* NTLM inside SPNEGO, both ends ours, no Kerberos anywhere. */
+static void ntlm_spnego(void)
+{
+    CredHandle sc, cc;
+    static n_hs h;
+    const char *srv[7];
+    memcpy(srv, SRV_NTLM, sizeof(srv));
+    srv[1] = users;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(nego_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
+    CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom", ISC_REQ_CONFIDENTIALITY, NULL), SEC_E_OK);
+    /* init(NTLM NEGOTIATE), resp(CHALLENGE), resp(AUTH + MIC), resp(completed + MIC), then
+     * the client's last call reads the server's MIC and sends nothing */
+    CHECK(h.nlegs == 5 && h.len[4] == 0);
+    for (int i = 0; i < h.nlegs && i < 4; i++) {
+        spnego_token t;
+        CHECK_ST(spnego_decode(h.tok[i], h.len[i], &t), SEC_E_OK);
+        CHECK(t.kind == (i == 0 ? SPNEGO_NEG_TOKEN_INIT : SPNEGO_NEG_TOKEN_RESP));
+        if (i == 0) {
+            CHECK(t.init.framed && t.init.nmechs == 1 && t.init.mech_token.present);
+            CHECK(der_oid_eq(&t.init.mechs[0], (const uint8_t *)SPNEGO_OID_NTLMSSP,
+                             SPNEGO_OID_LEN(SPNEGO_OID_NTLMSSP)));
+            CHECK(memcmp(t.init.mech_token.p, "NTLMSSP", 8) == 0);
+        }
+        if (i == 1) {
+            CHECK(t.resp.neg_state == SPNEGO_ACCEPT_INCOMPLETE && t.resp.has_supported_mech);
+            CHECK(t.resp.response_token.present &&
+                  memcmp(t.resp.response_token.p, "NTLMSSP\0\2", 9) == 0);
+        }
+        if (i == 2)
+            CHECK(t.resp.response_token.present && t.resp.mech_list_mic.present);
+        if (i == 3)
+            CHECK(t.resp.neg_state == SPNEGO_ACCEPT_COMPLETED && t.resp.mech_list_mic.present &&
+                  !t.resp.response_token.present);
+    }
+    check_name(&h.sctx, "TESTDOM\\bob");
+    check_nego_info(&h.sctx, "NTLM");
+    check_nego_info(&h.cctx, "NTLM");
+    {
+        SecPkgContext_SessionKey a = {0}, b = {0};
+        CHECK_ST(QueryContextAttributesA(&h.sctx, SECPKG_ATTR_SESSION_KEY, &a), SEC_E_OK);
+        CHECK_ST(QueryContextAttributesA(&h.cctx, SECPKG_ATTR_SESSION_KEY, &b), SEC_E_OK);
+        CHECK(a.SessionKeyLength == 16 && b.SessionKeyLength == 16 &&
+              memcmp(a.SessionKey, b.SessionKey, 16) == 0);
+        FreeContextBuffer(a.SessionKey);
+        FreeContextBuffer(b.SessionKey);
+    }
+    messages(&h.cctx, &h.sctx);
+    n_free(&h);
+
+    /* wrong password: the NTLM verdict comes through */
+    {
+        static const char *const badpw[] = {"user",  "bob",      "domain", "TESTDOM", "password",
+                                            "wrong", "packages", "ntlm",   NULL};
+        CredHandle bc;
+        memset(&h, 0, sizeof(h));
+        CHECK_ST(nego_cred(&bc, SECPKG_CRED_OUTBOUND, badpw), SEC_E_OK);
+        CHECK_ST(n_loop(&h, &bc, &sc, "HTTP/server.testdom", 0, NULL), SEC_E_LOGON_DENIED);
+        n_free(&h);
+        FreeCredentialsHandle(&bc);
+    }
+    FreeCredentialsHandle(&sc);
+    FreeCredentialsHandle(&cc);
+}
+
+/* Our NTLM client's raw tokens into a Negotiate server: answered raw. */
+static void raw_ntlm(void)
+{
+    CredHandle sc, cc;
+    static n_hs h;
+    const char *srv[7];
+    memcpy(srv, SRV_NTLM, sizeof(srv));
+    srv[1] = users;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(nego_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(t_client_cred(&cc, "bob", "TESTDOM", "Passw0rd!"), SEC_E_OK);
+    CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom", 0, NULL), SEC_E_OK);
+    CHECK(h.nlegs == 4 && h.len[3] == 0); /* NEGOTIATE, CHALLENGE, AUTHENTICATE, (nothing) */
+    CHECK(memcmp(h.tok[1], "NTLMSSP\0\2", 9) == 0);
+    check_name(&h.sctx, "TESTDOM\\bob");
+    check_nego_info(&h.sctx, "NTLM");
+    n_free(&h);
+    FreeCredentialsHandle(&sc);
+    FreeCredentialsHandle(&cc);
+}
+
+/* one server call with a first token */
+static SECURITY_STATUS accept_one(CredHandle *sc, const uint8_t *tok, ULONG len)
+{
+    uint8_t out[4096];
+    CtxtHandle ctx;
+    ULONG attr;
+    SecBuffer ob = {sizeof(out), SECBUFFER_TOKEN, out}, ib = {len, SECBUFFER_TOKEN, (void *)tok};
+    SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob}, id = {SECBUFFER_VERSION, 1, &ib};
+    SECURITY_STATUS st =
+        AcceptSecurityContext(sc, NULL, &id, 0, SECURITY_NATIVE_DREP, &ctx, &od, &attr, NULL);
+    if (st >= 0)
+        DeleteSecurityContext(&ctx);
+    return st;
+}
+
+static int flip_leg = -1;
+static void flip_mic(int leg, uint8_t *tok, ULONG *len)
+{
+    spnego_token t;
+    if (leg != flip_leg || spnego_decode(tok, *len, &t) != SEC_E_OK ||
+        t.kind != SPNEGO_NEG_TOKEN_RESP || !t.resp.mech_list_mic.present)
+        return;
+    tok[t.resp.mech_list_mic.off + t.resp.mech_list_mic.len - 1] ^= 0x01;
+}
+
+static void bad_tokens(void)
+{
+    CredHandle sc, cc;
+    static n_hs h;
+    static uint8_t deep[4096];
+    const char *srv[7];
+    size_t n = 0;
+    memcpy(srv, SRV_NTLM, sizeof(srv));
+    srv[1] = users;
+    CHECK_ST(nego_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
+
+    /* the client's mechListMIC altered in flight */
+    flip_leg = 2;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom", 0, flip_mic), SEC_E_MESSAGE_ALTERED);
+    n_free(&h);
+    /* the server's */
+    flip_leg = 3;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom", 0, flip_mic), SEC_E_MESSAGE_ALTERED);
+    n_free(&h);
+    flip_leg = -1;
+
+    /* NEGOEX, GSS-framed */
+    static const uint8_t negoex[] = {0x60, 0x0e, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04,
+                                     0x01, 0x82, 0x37, 0x02, 0x02, 0x1e, 0x00, 0x00};
+    CHECK_ST(accept_one(&sc, negoex, sizeof(negoex)), SEC_E_INVALID_TOKEN);
+    CHECK(strstr(sspx_last_error_string(), "NEGOEX") != NULL);
+    /* garbage, empty */
+    CHECK_ST(accept_one(&sc, (const uint8_t *)"hello, world", 12), SEC_E_INVALID_TOKEN);
+    CHECK(accept_one(&sc, (const uint8_t *)"", 0) < 0);
+    /* truncated NegTokenInit */
+    memset(&h, 0, sizeof(h));
+    {
+        SecBuffer ob = {TOKMAX, SECBUFFER_TOKEN, h.tok[0]};
+        SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+        CHECK_ST(InitializeSecurityContextA(&cc, NULL, "HTTP/x", 0, 0, SECURITY_NATIVE_DREP, NULL,
+                                            0, &h.cctx, &od, &h.cattr, NULL),
+                 SEC_I_CONTINUE_NEEDED);
+        h.have_c = 1;
+        for (ULONG cut = 1; cut < ob.cbBuffer; cut += 7)
+            CHECK_ST(accept_one(&sc, h.tok[0], cut), SEC_E_INVALID_TOKEN);
+        /* a NegTokenResp as the first token */
+        CHECK_ST(accept_one(&sc, (const uint8_t *)"\xa1\x07\x30\x05\xa0\x03\x0a\x01\x01", 9),
+                 SEC_E_INVALID_TOKEN);
+    }
+    n_free(&h);
+    /* deeply nested: 60 len 06 06 <spnego> then 1000 levels of a0 */
+    {
+        size_t levels = 1000, inner = 2 * levels, i;
+        deep[n++] = 0x60;
+        deep[n++] = 0x82;
+        deep[n++] = (uint8_t)((inner + 8) >> 8);
+        deep[n++] = (uint8_t)(inner + 8);
+        memcpy(deep + n, SPNEGO_OID_SPNEGO, 8);
+        n += 8;
+        for (i = 0; i < levels && n + 4 < sizeof(deep); i++) {
+            size_t rest = 2 * (levels - i - 1);
+            deep[n++] = 0xa0;
+            deep[n++] = rest < 128 ? (uint8_t)rest : 0x80; /* indefinite once too long */
+        }
+        CHECK_ST(accept_one(&sc, deep, (ULONG)n), SEC_E_INVALID_TOKEN);
+        /* definite lengths all the way: 30 82 hi lo nested */
+        n = 0;
+        memcpy(deep, "\x60\x82\x0f\xa8", 4);
+        n = 4;
+        memcpy(deep + n, SPNEGO_OID_SPNEGO, 8);
+        n += 8;
+        for (i = 0; n + 4 <= sizeof(deep) - 4; i++) {
+            size_t rest = sizeof(deep) - 4 - n - 4;
+            deep[n++] = 0xa0;
+            deep[n++] = 0x82;
+            deep[n++] = (uint8_t)(rest >> 8);
+            deep[n++] = (uint8_t)rest;
+        }
+        CHECK(accept_one(&sc, deep, (ULONG)n) == SEC_E_INVALID_TOKEN);
+    }
+    FreeCredentialsHandle(&sc);
+    FreeCredentialsHandle(&cc);
+}
+
+/* ------------------------------------------------ with the realm (Kerberos) */
+
+static void kerberos(void)
+{
+    CredHandle sc, cc;
+    static n_hs h;
+    CHECK_ST(srv_cred(&sc, 0, 1), SEC_E_OK);
+    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, NULL), SEC_E_OK); /* KRB5CCNAME */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(
+        n_loop(&h, &cc, &sc, "HTTP/localhost", ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY, NULL),
+        SEC_E_OK);
+    CHECK(h.nlegs == 3 && h.len[2] == 0); /* init(AP-REQ), resp(completed, AP-REP), (nothing) */
+    if (h.nlegs >= 2) {
+        spnego_token t;
+        CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t), SEC_E_OK);
+        CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs == 1);
+        CHECK_ST(spnego_decode(h.tok[1], h.len[1], &t), SEC_E_OK);
+        CHECK(t.kind == SPNEGO_NEG_TOKEN_RESP && t.resp.neg_state == SPNEGO_ACCEPT_COMPLETED &&
+              t.resp.response_token.present);
+    }
+    check_name(&h.sctx, "TEST.LOCAL\\alice");
+    check_nego_info(&h.sctx, "Kerberos");
+    check_nego_info(&h.cctx, "Kerberos");
+    messages(&h.cctx, &h.sctx);
+    n_free(&h);
+    FreeCredentialsHandle(&cc);
+
+    /* a raw GSS-framed AP-REQ (the Kerberos package's client) into Negotiate: answered raw */
+    CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, NULL, NULL,
+                                       NULL, &cc, NULL),
+             SEC_E_OK);
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/localhost", ISC_REQ_MUTUAL_AUTH, NULL), SEC_E_OK);
+    CHECK(h.nlegs >= 2 && h.tok[1][0] == 0x60); /* the AP-REP, GSS-framed, not a NegTokenResp */
+    check_name(&h.sctx, "TEST.LOCAL\\alice");
+    check_nego_info(&h.sctx, "Kerberos");
+    n_free(&h);
+    FreeCredentialsHandle(&sc);
+    FreeCredentialsHandle(&cc);
+}
+
+/* A client with both (ccache + NTLM identity) */
+static void mixed(void)
+{
+    CredHandle sboth, sntlm, cc;
+    static n_hs h;
+    CHECK_ST(srv_cred(&sboth, 1, 1), SEC_E_OK);
+    CHECK_ST(srv_cred(&sntlm, 1, 0), SEC_E_OK);
+    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
+
+    /* both offered, Kerberos preferred */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc, &sboth, "HTTP/localhost", ISC_REQ_CONFIDENTIALITY, NULL), SEC_E_OK);
+    {
+        spnego_token t;
+        CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t), SEC_E_OK);
+        CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs == 2);
+    }
+    check_name(&h.sctx, "TEST.LOCAL\\alice");
+    check_nego_info(&h.sctx, "Kerberos");
+    n_free(&h);
+
+    /* no service principal for the target: fall back to NTLM */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc, &sboth, "HTTP/nosuchhost.test.local", ISC_REQ_CONFIDENTIALITY, NULL),
+             SEC_E_OK);
+    {
+        spnego_token t;
+        CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t), SEC_E_OK);
+        CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs == 1);
+    }
+    check_name(&h.sctx, "TESTDOM\\bob");
+    check_nego_info(&h.sctx, "NTLM");
+    check_nego_info(&h.cctx, "NTLM");
+    messages(&h.cctx, &h.sctx);
+    n_free(&h);
+
+    /* an NTLM-only server: picks the client's second choice, MICs required */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc, &sntlm, "HTTP/localhost", ISC_REQ_CONFIDENTIALITY, NULL), SEC_E_OK);
+    check_name(&h.sctx, "TESTDOM\\bob");
+    check_nego_info(&h.sctx, "NTLM");
+    check_nego_info(&h.cctx, "NTLM");
+    messages(&h.cctx, &h.sctx);
+    n_free(&h);
+    FreeCredentialsHandle(&sboth);
+    FreeCredentialsHandle(&sntlm);
+    FreeCredentialsHandle(&cc);
+}
+
+/* Kerberos removed from the client's mechTypes in flight: the MIC check fails. */
+static void strip_krb(int leg, uint8_t *tok, ULONG *len)
+{
+    spnego_token t;
+    spnego_bytes m[SPNEGO_MAX_MECHS];
+    size_t n = 0, out;
+    static uint8_t buf[TOKMAX];
+    if (leg != 0 || spnego_decode(tok, *len, &t) != SEC_E_OK || t.kind != SPNEGO_NEG_TOKEN_INIT)
+        return;
+    for (size_t i = 0; i < t.init.nmechs; i++)
+        if (!der_oid_eq(&t.init.mechs[i], (const uint8_t *)SPNEGO_OID_KRB5,
+                        SPNEGO_OID_LEN(SPNEGO_OID_KRB5)))
+            m[n++] = (spnego_bytes){t.init.mechs[i].der, t.init.mechs[i].der_len};
+    out = spnego_encode_init(buf, sizeof(buf), m, n, 0, (spnego_bytes){NULL, 0},
+                             (spnego_bytes){NULL, 0});
+    CHECK(out > 0);
+    memcpy(tok, buf, out);
+    *len = (ULONG)out;
+}
+
+static void downgrade(void)
+{
+    CredHandle sboth, cc;
+    static n_hs h;
+    CHECK_ST(srv_cred(&sboth, 1, 1), SEC_E_OK);
+    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc, &sboth, "HTTP/localhost", 0, strip_krb), SEC_E_MESSAGE_ALTERED);
+    CHECK(h.nlegs == 5); /* init, resp(supportedMech NTLM), NEGOTIATE, CHALLENGE, AUTH+MIC */
+    n_free(&h);
+    FreeCredentialsHandle(&sboth);
+    FreeCredentialsHandle(&cc);
+}
+
+int main(int argc, char **argv)
+{
+    char src[1024];
+    if (argc >= 2) {
+        snprintf(src, sizeof(src), "%s", argv[1]);
+    } else { /* registered without arguments: this file's own source tree */
+        snprintf(src, sizeof(src), "%s", __FILE__);
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(src, '/');
+            if (slash)
+                *slash = 0;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN);
+    users = t_users_file("TESTDOM:bob:Passw0rd!\n");
+    /* before the realm: no Kerberos configuration at all */
+    package_listed();
+    credentials();
+    ntlm_spnego();
+    raw_ntlm();
+    bad_tokens();
+    if (realm_start(src) != 0) {
+        realm_stop();
+        t_users_free(users);
+        fprintf(stderr, "FAIL: could not start the test realm\n");
+        return 1;
+    }
+    kerberos();
+    mixed();
+    downgrade();
+    realm_stop();
+    t_users_free(users);
+    printf("%d checks, %d failures\n", t_checks, t_failures);
+    return t_failures ? 1 : 0;
+}
