@@ -252,6 +252,8 @@ struct sspx_package {
     uint32_t block_size;
     size_t cred_size;
     size_t ctx_size;
+    /* the credential options it knows (NULL-terminated); others are refused */
+    const char *const *options;
 
     /* credentials: `cfg` is never NULL (an empty config if none given) */
     sspx_status (*cred_acquire)(sspx_cred *cred, const sspx_config *cfg);

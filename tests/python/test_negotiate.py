@@ -28,3 +28,15 @@ def test_negotiate_ntlm_in_spnego():
         assert len(sig) == 16  # NTLM's signature, not Negotiate's maximum
         sc.verify(b"hello", sig)
         assert sc.unwrap(cc.wrap(b"sealed")) == b"sealed"
+
+
+def test_negotiate_options_follow_the_packages():
+    """Negotiate splits options by what each package's table lists: Kerberos's
+    replay-cache options are known (not refused), unknown keys are refused."""
+    with sspx.Credential.server("Negotiate", users={"bob": "pw1"}, packages="ntlm",
+                                replay_window=60, netbios_domain="X") as s:
+        assert s.package == "Negotiate"
+    import pytest
+
+    with pytest.raises(sspx.errors.InvalidParameter):
+        sspx.Credential.server("Negotiate", users={"bob": "pw1"}, no_such_option=1)

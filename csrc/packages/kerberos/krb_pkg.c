@@ -251,6 +251,7 @@ static sspx_status krb_decrypt(sspx_ctx *ctx, sspx_msg *msg)
 }
 
 const sspx_package sspx_kerberos_package = {
+    .options = known_keys,
     .name = "Kerberos",
     .comment = "Microsoft Kerberos V1.0",
     /* 0x000F3BBF, as Windows lists its Kerberos package */

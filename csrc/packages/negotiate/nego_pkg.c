@@ -3,8 +3,8 @@
  * NTLM, made through their tables), the shared sub-context helpers, and the
  * delegation of attributes and message protection to the chosen package.
  *
- * Options are split by package: each sub-package receives only the keys of
- * its own list below, and a key in no list is refused.
+ * Options are split by package: each sub-package receives only the keys its
+ * table lists (sspx_package.options), and a key no package knows is refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +13,6 @@
 #include "nego.h"
 
 static const char *const nego_keys[] = {"packages", NULL};
-static const char *const ntlm_keys[] = {"users_file",
-                                        "netbios_domain",
-                                        "netbios_computer",
-                                        "dns_domain",
-                                        "dns_computer",
-                                        "dns_tree",
-                                        "channel_bindings",
-                                        "challenge_max_age",
-                                        "allow_ntlmv1",
-                                        "allow_lm",
-                                        "require_mic",
-                                        "require_128",
-                                        "user",
-                                        "domain",
-                                        "password",
-                                        "nt_hash",
-                                        "workstation",
-                                        NULL};
-static const char *const krb_keys[] = {"keytab", "principal", "ccache", NULL};
-static const char *const *const sub_keys[NEGO_NMECH] = {krb_keys, ntlm_keys};
 static const char *const sub_names[NEGO_NMECH] = {"Kerberos", "NTLM"};
 
 const uint8_t *nego_mech_oid(int mech, size_t *len)
@@ -121,10 +101,14 @@ static sspx_status nego_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     nego_cred *cr = cred->state;
     unsigned allow;
     int have = 0;
-    for (size_t i = 0; i < cfg->n; i++)
-        ENSURE(in_list(cfg->items[i].key, nego_keys) || in_list(cfg->items[i].key, ntlm_keys) ||
-                   in_list(cfg->items[i].key, krb_keys),
-               SSPX_ERR_UNKNOWN_OPTION);
+    for (size_t i = 0; i < cfg->n; i++) {
+        bool known = in_list(cfg->items[i].key, nego_keys);
+        for (int m = 0; m < NEGO_NMECH && !known; m++) {
+            const sspx_package *pkg = sspx_package_find(sub_names[m]);
+            known = pkg && pkg->options && in_list(cfg->items[i].key, pkg->options);
+        }
+        ENSURE(known, SSPX_ERR_UNKNOWN_OPTION);
+    }
     GUARD(parse_packages(sspx_config_str(cfg, "packages"), &allow));
     for (int m = 0; m < NEGO_NMECH; m++) {
         const sspx_package *pkg = sspx_package_find(sub_names[m]);
@@ -133,7 +117,7 @@ static sspx_status nego_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
         sspx_status st;
         if (!pkg || !(allow & (1u << m)))
             continue;
-        GUARD(split(cfg, sub_keys[m], &sub, &given));
+        GUARD(split(cfg, pkg->options, &sub, &given));
         /* NTLM's server side also counts a lookup callback as "given" */
         if (m == NEGO_NTLM && (cred->usage & SECPKG_CRED_INBOUND) && cfg->lookup)
             given = true;
@@ -403,6 +387,7 @@ static int nego_recognise(const uint8_t *tok, size_t len)
 }
 
 const sspx_package sspx_negotiate_package = {
+    .options = nego_keys,
     .name = "Negotiate",
     .comment = "Microsoft Package Negotiator",
     /* 0x00083BB3, as Windows lists its Negotiate package */

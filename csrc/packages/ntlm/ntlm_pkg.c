@@ -347,6 +347,7 @@ static int ntlm_recognise(const uint8_t *tok, size_t len)
 }
 
 const sspx_package sspx_ntlm_package = {
+    .options = known_keys,
     .name = "NTLM",
     .comment = "NTLM Security Package",
     .capabilities = SECPKG_FLAG_INTEGRITY | SECPKG_FLAG_PRIVACY | SECPKG_FLAG_TOKEN_ONLY |
