@@ -1,6 +1,7 @@
 --- sspx.gateway: an HTTP/1.1 reverse proxy that authenticates its clients
--- with NTLM (HTTP "NTLM" and "Negotiate" carrying raw NTLM, as IIS accepts)
--- and forwards authenticated requests to one upstream with the user in a
+-- with NTLM (HTTP "NTLM" and "Negotiate" carrying raw NTLM, as IIS accepts),
+-- or with a Negotiate credential (package = "Negotiate", keytab = ...) also
+-- SPNEGO (Kerberos, NTLM inside SPNEGO), and forwards authenticated requests to one upstream with the user in a
 -- header. LuaSocket, non-blocking sockets, socket.select and one coroutine
 -- per client connection. See docs/LUA_GATEWAY.md.
 --
@@ -23,6 +24,8 @@ M.defaults = {
   listen = { host = "127.0.0.1", port = 8080 },
   upstream = nil, -- required: { host = "127.0.0.1", port = 8000 } or "host:port"
   netbios_domain = nil, -- the credential's NetBIOS domain (sspx default "SSPX")
+  package = "NTLM", -- the server credential's package: "NTLM" or "Negotiate" (SPNEGO: Kerberos + NTLM)
+  keytab = nil, -- Negotiate: the Kerberos keytab (e.g. "FILE:/etc/http.keytab"); KRB5_KTNAME otherwise
   schemes = { "Negotiate", "NTLM" }, -- offered in 401s, in this order
   user_header = "X-Remote-User",
   strip_headers = {}, -- more request headers to drop before forwarding
@@ -88,7 +91,8 @@ function M.load_config(path)
   return t
 end
 
-local EXTRA_KEYS = { upstream = true, users = true, lookup = true, logger = true, netbios_domain = true }
+local EXTRA_KEYS = { upstream = true, users = true, lookup = true, logger = true, netbios_domain = true,
+                     keytab = true }
 
 -- Merge the user's table over the defaults, checking names and types.
 local function normalize(cfg)
@@ -124,7 +128,16 @@ local function normalize(cfg)
   if type(c.user_header) ~= "string" or not c.user_header:match("^[%w!#$%%&'*+%-.^_`|~]+$") then
     error("config: user_header must be a header name", 0)
   end
-  if c.users == nil and c.lookup == nil then error("config: give 'users' (a file or a table) or 'lookup'", 0) end
+  if type(c.package) ~= "string" or (c.package:lower() ~= "ntlm" and c.package:lower() ~= "negotiate") then
+    error("config: package must be \"NTLM\" or \"Negotiate\"", 0)
+  end
+  c.package = c.package:lower() == "ntlm" and "NTLM" or "Negotiate"
+  if c.keytab ~= nil and (type(c.keytab) ~= "string" or c.package ~= "Negotiate") then
+    error("config: keytab is a path, and only with package = \"Negotiate\"", 0)
+  end
+  if c.users == nil and c.lookup == nil and c.package == "NTLM" then
+    error("config: give 'users' (a file or a table) or 'lookup'", 0)
+  end
   local offered = {}
   for _, s in ipairs(c.schemes) do
     local l = s:lower()
@@ -425,6 +438,8 @@ function M.new(cfg)
   local opts = {}
   for k, v in pairs(c.credential_options or {}) do opts[k] = v end
   if c.netbios_domain then opts.netbios_domain = c.netbios_domain end
+  opts.package = c.package
+  if c.keytab then opts.keytab = c.keytab end
   if type(c.users) == "string" then opts.users = c.users
   elseif type(c.users) == "table" then opts.lookup = M.table_lookup(c.users)
   elseif c.users ~= nil then error("config: users must be a file path or a table", 0) end
@@ -436,6 +451,8 @@ function M.new(cfg)
   local cred, msg = sspx.server_credential(opts)
   if not cred then error("config: cannot acquire the server credential: " .. tostring(msg), 0) end
   self.cred = cred
+  -- a Negotiate credential takes SPNEGO tokens (Kerberos, NTLM inside SPNEGO) too
+  self.spnego = c.package == "Negotiate"
   -- the names to strip from requests, in canonical form
   self.strip = { [canon(c.user_header)] = true }
   for _, h in ipairs(c.strip_headers or {}) do self.strip[canon(h)] = true end
@@ -710,8 +727,10 @@ function Gateway:auth_leg(conn, req, keep, scheme, token)
   local mtype = ntlm_type(token)
   self:debug_token(conn, "<- " .. scheme, token)
   if not mtype then
-    -- SPNEGO (Kerberos / NegTokenInit) is not implemented yet
-    return self:deny(conn, req, keep, scheme .. " token is not raw NTLM (SPNEGO is not supported)")
+    if self.spnego and scheme:lower() == "negotiate" then
+      return self:spnego_leg(conn, req, keep, scheme, token)
+    end
+    return self:deny(conn, req, keep, scheme .. " token is not raw NTLM (SPNEGO needs package = \"Negotiate\")")
   end
   if mtype == 1 then
     -- a NEGOTIATE (re)starts the handshake on this connection
@@ -768,6 +787,68 @@ function Gateway:auth_leg(conn, req, keep, scheme, token)
   conn.user = name
   conn.user_logged = name
   self:log("debug", "%s %s authenticated as %s (%s)", conn.peer, conn.id, name, scheme)
+  return self:forward(conn, req, keep)
+end
+
+-- A SPNEGO token under "Negotiate" (Negotiate credential only). A GSS-framed
+-- InitialContextToken (0x60: a NegTokenInit, or a raw Kerberos AP-REQ) starts
+-- (or restarts) the handshake of this connection; anything else (NegTokenResp)
+-- continues this connection's own pending context. Kerberos completes on the
+-- first token (its AP-REP goes back with the upstream's response); NTLM inside
+-- SPNEGO takes two requests on the same keep-alive connection.
+function Gateway:spnego_leg(conn, req, keep, scheme, token)
+  local ctx
+  if token:byte(1) == 0x60 then
+    if conn.ctx then conn.ctx:close(); conn.ctx = nil end
+    conn.user, conn.user_logged = nil, nil
+    local msg
+    ctx, msg = self.cred:server_context()
+    if not ctx then
+      self:log("error", "server_context: %s", tostring(msg))
+      if not self:skip_body(conn, req) then keep = false end
+      self:respond(conn, 500, nil, nil, not keep)
+      return keep
+    end
+  else
+    ctx = conn.ctx
+    if not ctx or conn.ctx_scheme ~= scheme then
+      return self:deny(conn, req, keep, "SPNEGO continuation without a handshake on this connection")
+    end
+    conn.ctx = nil
+  end
+  local out, state, status = ctx:step(token)
+  if not out then
+    ctx:close()
+    return self:deny(conn, req, keep, fmt("%s (%s)", tostring(status or state), tostring(state)))
+  end
+  if state == "continue" then
+    if not keep then
+      ctx:close()
+      return self:deny(conn, req, keep, "the handshake needs a keep-alive connection")
+    end
+    conn.ctx, conn.ctx_scheme, conn.ctx_started = ctx, scheme, now()
+    self:debug_token(conn, "-> " .. scheme, out)
+    if not self:skip_body(conn, req) then
+      conn.ctx:close(); conn.ctx = nil
+      keep = false
+    end
+    self:respond(conn, 401, { "WWW-Authenticate: " .. scheme .. " " .. mime.b64(out) },
+      "authentication continues\n", not keep)
+    return keep
+  end
+  local name = ctx:client_name()
+  ctx:close()
+  if not name or name:find("[%z\1-\31\127]") then
+    return self:deny(conn, req, keep, "client name with control characters")
+  end
+  conn.user = name
+  conn.user_logged = name
+  self:log("debug", "%s %s authenticated as %s (%s, SPNEGO)", conn.peer, conn.id, name, scheme)
+  if #out > 0 then
+    -- the final token (Kerberos AP-REP, SPNEGO accept-completed + MIC) goes with the response
+    self:debug_token(conn, "-> " .. scheme, out)
+    req.auth_reply = "WWW-Authenticate: " .. scheme .. " " .. mime.b64(out)
+  end
   return self:forward(conn, req, keep)
 end
 
@@ -955,6 +1036,7 @@ function Gateway:relay(conn, req, up, keep, may_retry)
       t[#t + 1] = h[1] .. ": " .. h[2] .. "\r\n"
     end
   end
+  if req.auth_reply then t[#t + 1] = req.auth_reply .. "\r\n" end
   local out_chunked = mode == "chunked" or (mode == "close" and not conn.http10)
   if out_chunked then t[#t + 1] = "Transfer-Encoding: chunked\r\n" end
   if not keep then t[#t + 1] = "Connection: close\r\n"

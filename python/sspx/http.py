@@ -46,6 +46,7 @@ CONNECTION_KEY = "sspx.connection"
 MAX_TOKEN_CHARS = 64 * 1024
 
 _NTLMSSP = b"NTLMSSP\0"
+_GSS_INITIAL = b"\x60"
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _conn_ids = itertools.count(1)
 
@@ -415,10 +416,14 @@ class Authenticator:
         return self._text(400, message, close=True)
 
     def _step(self, conn, st: _State, scheme: str, token: bytes, request) -> _Reply:
-        is_negotiate_msg = token.startswith(_NTLMSSP) and token[8:12] == b"\x01\0\0\0"
-        if st.ctx is not None and (is_negotiate_msg or st.user is not None or
+        # a first token: a raw NTLM NEGOTIATE, or a GSS-framed
+        # InitialContextToken ([APPLICATION 0], 0x60: SPNEGO NegTokenInit or a
+        # raw Kerberos AP-REQ; later SPNEGO tokens are NegTokenResp, 0xa1)
+        is_first_token = ((token.startswith(_NTLMSSP) and token[8:12] == b"\x01\0\0\0")
+                          or token[:1] == _GSS_INITIAL)
+        if st.ctx is not None and (is_first_token or st.user is not None or
                                    st.scheme != scheme):
-            # a NEGOTIATE restarts; a finished context takes no more tokens;
+            # a first token restarts; a finished context takes no more tokens;
             # a scheme switch mid-handshake starts over too
             self._emit(LegEvent("restart", conn, scheme, message="new handshake on this "
                                 "connection: previous context dropped"))
