@@ -88,13 +88,13 @@ static sspx_status parse(const der_rd *d, der_tlv *t, size_t *total)
 
 sspx_status der_peek(const der_rd *d, der_tlv *t)
 {
-    size_t total;
+    size_t total = 0;
     return parse(d, t, &total);
 }
 
 sspx_status der_read(der_rd *d, der_tlv *t)
 {
-    size_t total;
+    size_t total = 0;
     GUARD(parse(d, t, &total));
     (void)sspx_rd_skip(&d->r, total);
     return SEC_E_OK;
@@ -102,8 +102,8 @@ sspx_status der_read(der_rd *d, der_tlv *t)
 
 bool der_next_is(const der_rd *d, uint8_t cls, bool constructed, uint32_t tag)
 {
-    der_tlv t;
-    size_t total;
+    der_tlv t = {0};
+    size_t total = 0;
     /* a peek must not leave an error behind when the caller only asks */
     if (der_rd_done(d))
         return false;
@@ -142,7 +142,7 @@ sspx_status der_enter_seq(der_rd *d, der_rd *sub, der_tlv *t)
 
 sspx_status der_enter_explicit(der_rd *d, uint32_t n, der_rd *sub)
 {
-    der_tlv t;
+    der_tlv t = {0};
     GUARD(der_expect(d, DER_CONTEXT, true, n, &t));
     return der_enter(d, &t, sub);
 }
@@ -209,14 +209,14 @@ static sspx_status read_universal(der_rd *d, uint32_t tag, der_tlv *t)
 
 sspx_status der_read_int64(der_rd *d, int64_t *v)
 {
-    der_tlv t;
+    der_tlv t = {0};
     GUARD(read_universal(d, DER_TAG_INTEGER, &t));
     return der_get_int64(&t, v);
 }
 
 sspx_status der_read_enum(der_rd *d, int64_t *v)
 {
-    der_tlv t;
+    der_tlv t = {0};
     GUARD(read_universal(d, DER_TAG_ENUMERATED, &t));
     return der_get_int64(&t, v);
 }
@@ -244,7 +244,7 @@ sspx_status der_read_string(der_rd *d, der_tlv *t)
 
 sspx_status der_read_oid(der_rd *d, der_oid *o)
 {
-    der_tlv t;
+    der_tlv t = {0};
     GUARD(read_universal(d, DER_TAG_OID, &t));
     return der_get_oid(&t, o);
 }
@@ -443,8 +443,8 @@ void der_wr_named_bits(sspx_wr *w, uint32_t flags)
 
 sspx_status gss_decode_framing(const uint8_t *p, size_t len, gss_framed *out)
 {
-    der_rd d, in;
-    der_tlv t;
+    der_rd d, in = {0};
+    der_tlv t = {0};
     memset(out, 0, sizeof(*out));
     der_rd_init(&d, p, len);
     ENSURE(len > 0 && p[0] == (DER_APPLICATION | DER_CONSTRUCTED | 0), SSPX_ERR_DER_GSS_FRAMING);
@@ -474,7 +474,7 @@ size_t gss_encode_framing(uint8_t *out, size_t cap, const uint8_t *mech_der, siz
 static sspx_status validate(der_rd *d, size_t *count)
 {
     while (!der_rd_done(d)) {
-        der_tlv t;
+        der_tlv t = {0};
         GUARD(der_read(d, &t));
         (*count)++;
         if (t.constructed) {

@@ -91,7 +91,7 @@ static sspx_status decode_hints(der_rd *f, spnego_init *o)
     der_rd h, g;
     der_tlv t;
     int64_t last = -1;
-    uint32_t tag;
+    uint32_t tag = 0;
     GUARD(der_enter_seq(f, &h, &t));
     GUARD(der_finish(f));
     o->neg_hints = tlv_view(&t);
@@ -114,7 +114,7 @@ static sspx_status decode_init_choice(der_rd *d, spnego_init *o)
     der_rd choice, seq, f;
     der_tlv t;
     int64_t last = -1;
-    uint32_t tag;
+    uint32_t tag = 0;
     ENSURE(der_next_is(d, DER_CONTEXT, true, 0), SSPX_ERR_SPNEGO_BAD_CHOICE);
     GUARD(der_enter_explicit(d, 0, &choice));
     GUARD(der_enter_seq(&choice, &seq, &t));
@@ -187,7 +187,7 @@ sspx_status spnego_decode_resp(const uint8_t *p, size_t len, spnego_resp *out)
     der_rd d, choice, seq, f;
     der_tlv t;
     int64_t last = -1;
-    uint32_t tag;
+    uint32_t tag = 0;
     memset(out, 0, sizeof(*out));
     out->neg_state = SPNEGO_NEG_STATE_ABSENT;
     der_rd_init(&d, p, len);

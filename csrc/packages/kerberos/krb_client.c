@@ -64,8 +64,6 @@ sspx_status krb_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
         c->state = KRB_S_WAIT_AP_REP;
         return SEC_I_CONTINUE_NEEDED;
     }
-    GUARD(
-        krb_gss_session_key(c->gctx, c->session_key, sizeof(c->session_key), &c->session_key_len));
     GUARD(krb_set_client_name(ctx, cr->name));
     ctx->expiry = krb_expiry(r.time_rec);
     c->state = KRB_S_DONE;

@@ -85,10 +85,15 @@ static void krb_ctx_free(void *state)
     krb_gss_ctx_delete(&c->gctx);
 }
 
+/* The session key is fetched from GSS on first use, not in every handshake
+ * (most servers never ask for it). */
 static sspx_status krb_session_key(sspx_ctx *ctx, const uint8_t **key, size_t *len)
 {
     kerb_ctx *c = ctx->state;
-    ENSURE(c->state == KRB_S_DONE && c->session_key_len, SSPX_ERR_CTX_NOT_COMPLETE);
+    ENSURE(c->state == KRB_S_DONE, SSPX_ERR_CTX_NOT_COMPLETE);
+    if (!c->session_key_len)
+        GUARD(krb_gss_session_key(c->gctx, c->session_key, sizeof(c->session_key),
+                                  &c->session_key_len));
     *key = c->session_key;
     *len = c->session_key_len;
     return SEC_E_OK;
@@ -161,7 +166,7 @@ static sspx_status token_buf(SecBufferDesc *d, SecBuffer **out)
 static sspx_status krb_make_signature(sspx_ctx *ctx, sspx_msg *msg)
 {
     kerb_ctx *c = ctx->state;
-    SecBuffer *tb;
+    SecBuffer *tb = NULL;
     uint8_t *data;
     size_t len, mic_len = 0;
     sspx_status st;
@@ -179,7 +184,7 @@ static sspx_status krb_make_signature(sspx_ctx *ctx, sspx_msg *msg)
 static sspx_status krb_verify_signature(sspx_ctx *ctx, sspx_msg *msg)
 {
     kerb_ctx *c = ctx->state;
-    SecBuffer *tb;
+    SecBuffer *tb = NULL;
     uint8_t *data;
     size_t len;
     sspx_status st;
@@ -219,7 +224,7 @@ static sspx_status wrap_layout(SecBufferDesc *d, SecBuffer **tok, SecBuffer **da
 static sspx_status krb_encrypt(sspx_ctx *ctx, sspx_msg *msg)
 {
     kerb_ctx *c = ctx->state;
-    SecBuffer *tb, *db, *pb;
+    SecBuffer *tb = NULL, *db = NULL, *pb = NULL;
     size_t hdr_len = 0, pad_len = 0;
     uint8_t nopad[1];
     ENSURE(msg->qop == 0 || msg->qop == KERB_WRAP_NO_ENCRYPT, SSPX_ERR_UNSUPPORTED);
@@ -236,7 +241,7 @@ static sspx_status krb_encrypt(sspx_ctx *ctx, sspx_msg *msg)
 static sspx_status krb_decrypt(sspx_ctx *ctx, sspx_msg *msg)
 {
     kerb_ctx *c = ctx->state;
-    SecBuffer *tb, *db, *pb;
+    SecBuffer *tb = NULL, *db = NULL, *pb = NULL;
     bool conf = false;
     size_t plain = 0;
     sspx_status st;

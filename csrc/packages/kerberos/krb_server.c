@@ -88,8 +88,6 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
         return SEC_I_CONTINUE_NEEDED;
     memcpy(c->peer, r.peer, sizeof(c->peer));
     GUARD(krb_set_client_name(ctx, r.peer));
-    GUARD(
-        krb_gss_session_key(c->gctx, c->session_key, sizeof(c->session_key), &c->session_key_len));
     ctx->expiry = krb_expiry(r.time_rec);
     c->state = KRB_S_DONE;
     return SEC_E_OK;
