@@ -6,6 +6,9 @@
 #   bash bench/run.sh --callgrind [N]        profile N sspx handshakes (default 2000)
 #   bash bench/run.sh --callgrind-seal [N]   the same, each with one sealed message each way
 #
+# SSPX_BENCH_KERBEROS=1: bench_kerberos too, after bench_ntlm (needs Heimdal
+# and its KDC; starts a throwaway realm; see bench/README.md)
+#
 # SSPX_BENCH_BUILD_DIR overrides the build directory.
 set -euo pipefail
 
@@ -64,6 +67,15 @@ case "${1:-}" in
 *)
   rm -f "$log" # (no exec: the EXIT trap would not run)
   "$bin" "$@"
+  if [ "${SSPX_BENCH_KERBEROS:-}" = 1 ]; then
+    echo
+    if cmake --build "$build" --target bench_kerberos -j2 >/dev/null 2>&1; then
+      "$build/bench/bench_kerberos" "$root"
+    else
+      echo "bench/run.sh: bench_kerberos not built (no Heimdal, or a build error:" \
+        "cmake --build $build --target bench_kerberos)" >&2
+    fi
+  fi
   # SSPX_BENCH_PYTHON=1 (build/venv's python) or =/path/to/python: the Python
   # benchmark too (bench/bench_python.py; the sspx package must be installed)
   if [ -n "${SSPX_BENCH_PYTHON:-}" ]; then

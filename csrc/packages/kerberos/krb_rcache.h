@@ -17,7 +17,7 @@
 
 #include "core/core.h"
 
-#define KRB_RC_KEY_LEN 32 /* SHA-256 */
+#define KRB_RC_KEY_LEN 32 /* the cipher's two ends, or SHA-256 of a short one */
 
 typedef struct krb_rcache krb_rcache;
 struct krb_rcache {
