@@ -40,6 +40,7 @@ static void realm_stop(void)
         waitpid(realm_pid, NULL, 0);
         realm_pid = -1;
     }
+    unlink(env_file); /* realm.py removes it itself, unless it was killed */
     rmdir(realm_dir);
     rmdir(tmpdir);
 }
@@ -167,5 +168,6 @@ static int realm_start(const char *srcdir)
     }
     close(pfd[0]);
     return -1;
+}
 
 #endif

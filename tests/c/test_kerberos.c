@@ -24,7 +24,6 @@
 
 #define REALM_TMP_PREFIX "/tmp/sspx-krb-XXXXXX"
 #include "realm_fixture.h"
-}
 
 /* ---------------------------------------------------------------- helpers */
 

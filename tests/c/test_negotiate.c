@@ -26,7 +26,6 @@
 
 #define REALM_TMP_PREFIX "/tmp/sspx-nego-XXXXXX"
 #include "realm_fixture.h"
-}
 
 /* ---------------------------------------------------------------- helpers */
 
