@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "core.h"
+#include "wire/utf.h"
 
 static sspx_status set_item(sspx_config *cfg, const char *key, const uint8_t *v, size_t len,
                             int kind);
@@ -198,4 +199,63 @@ sspx_status sspx_config_uint(const sspx_config *cfg, const char *key, uint32_t d
            SSPX_ERR_BAD_OPTION_VALUE);
     *out = (uint32_t)n;
     return SEC_E_OK;
+}
+
+/* ------------------------------------------- SEC_WINNT_AUTH_IDENTITY_A/W */
+
+#define IDENTITY_FIELD_MAX 256 /* characters of a user, domain or password */
+
+static sspx_status u16_to_config(sspx_config *cfg, const char *key, const unsigned short *s,
+                                 ULONG n)
+{
+    char out[4 * IDENTITY_FIELD_MAX + 4];
+    uint8_t tmp[2 * IDENTITY_FIELD_MAX];
+    sspx_status st;
+    if (!s)
+        return SEC_E_OK;
+    ENSURE(n <= IDENTITY_FIELD_MAX, SSPX_ERR_BAD_AUTH_DATA);
+    for (ULONG i = 0; i < n; i++) {
+        tmp[2 * i] = (uint8_t)s[i];
+        tmp[2 * i + 1] = (uint8_t)(s[i] >> 8);
+    }
+    out[0] = 0;
+    if (n && !sspx_utf16le_to_utf8(tmp, 2 * (size_t)n, out, sizeof(out)))
+        st = SSPX_ERROR(SSPX_ERR_BAD_AUTH_DATA);
+    else
+        st = sspx_config_set(cfg, key, out);
+    sspx_wipe(out, sizeof(out));
+    sspx_wipe(tmp, sizeof(tmp));
+    return st;
+}
+
+static sspx_status a_to_config(sspx_config *cfg, const char *key, const unsigned char *s, ULONG n)
+{
+    char out[4 * IDENTITY_FIELD_MAX + 4];
+    sspx_status st;
+    if (!s)
+        return SEC_E_OK;
+    ENSURE(n < sizeof(out), SSPX_ERR_BAD_AUTH_DATA);
+    memcpy(out, s, n);
+    out[n] = 0;
+    if (strlen(out) != n) /* an embedded NUL */
+        st = SSPX_ERROR(SSPX_ERR_BAD_AUTH_DATA);
+    else
+        st = sspx_config_set(cfg, key, out);
+    sspx_wipe(out, sizeof(out));
+    return st;
+}
+
+sspx_status sspx_identity_to_config(const void *auth_data, sspx_config *cfg)
+{
+    const SEC_WINNT_AUTH_IDENTITY_A *a = auth_data;
+    if (a->Flags & SEC_WINNT_AUTH_IDENTITY_UNICODE) {
+        const SEC_WINNT_AUTH_IDENTITY_W *w = auth_data;
+        GUARD(u16_to_config(cfg, "user", w->User, w->UserLength));
+        GUARD(u16_to_config(cfg, "domain", w->Domain, w->DomainLength));
+        return u16_to_config(cfg, "password", w->Password, w->PasswordLength);
+    }
+    ENSURE(a->Flags & SEC_WINNT_AUTH_IDENTITY_ANSI, SSPX_ERR_BAD_AUTH_DATA);
+    GUARD(a_to_config(cfg, "user", a->User, a->UserLength));
+    GUARD(a_to_config(cfg, "domain", a->Domain, a->DomainLength));
+    return a_to_config(cfg, "password", a->Password, a->PasswordLength);
 }

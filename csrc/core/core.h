@@ -92,6 +92,10 @@ SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_bool(const sspx_config *cfg, cons
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_uint(const sspx_config *cfg, const char *key,
                                                     uint32_t dflt, uint32_t max, uint32_t *out);
 
+/* SEC_WINNT_AUTH_IDENTITY_A / _W (its Flags say which) -> the options user,
+ * domain, password (UTF-8). */
+SSPX_INTERNAL SSPX_WUR sspx_status sspx_identity_to_config(const void *auth_data, sspx_config *cfg);
+
 /* ------------------------------------------------------------ user store */
 
 struct sspx_secret {
@@ -162,6 +166,9 @@ typedef struct sspx_step_out {
     uint32_t extra;     /* unconsumed bytes at the end of the input token */
     uint32_t missing;   /* bytes still needed (SEC_E_INCOMPLETE_MESSAGE) */
     uint32_t ret_flags; /* ASC_RET_* / ISC_RET_* */
+    /* on failure: `token` is an error token for the peer (Kerberos KRB-ERROR),
+     * handed out when the caller asked for ASC_REQ_EXTENDED_ERROR */
+    bool error_token;
 } sspx_step_out;
 
 /* A message buffer set for sign/seal calls: the caller's SecBufferDesc. */
@@ -277,6 +284,16 @@ struct sspx_package {
     sspx_status (*verify_signature)(sspx_ctx *ctx, sspx_msg *msg);
     sspx_status (*encrypt)(sspx_ctx *ctx, sspx_msg *msg);
     sspx_status (*decrypt)(sspx_ctx *ctx, sspx_msg *msg);
+
+    /* Negotiate, after the SPNEGO mechListMIC has been produced and checked:
+     * restart the sub-context's message-protection state (NTLM: sequence
+     * numbers to 0 and the RC4 keystreams from their start, as MS-SPNG and
+     * Windows/Samba/gss-ntlmssp do). NULL: nothing to reset. */
+    sspx_status (*reset_crypto)(sspx_ctx *ctx);
+    /* The credentials the client delegated to this (complete, server)
+     * context, as a new outbound credential of the caller's (one
+     * reference). SSPX_ERR_NO_DELEGATION when there are none. */
+    sspx_status (*delegated_cred)(sspx_ctx *ctx, sspx_cred **out);
 
     /* token description for people; returns NULL-safe description tree */
     sspx_status (*describe)(const uint8_t *tok, size_t len, sspx_desc **out);

@@ -342,3 +342,59 @@ SECURITY_STATUS sspx_ctx_unwrap(sspx_ctx *ctx, const uint8_t *in, size_t len, ss
     out->len = dl;
     return st;
 }
+
+/* The package's delegated credential of a complete context (its lock held). */
+static sspx_status delegated(sspx_ctx *ctx, sspx_cred **out)
+{
+    sspx_status st;
+    ENSURE(ctx->pkg->delegated_cred, SSPX_ERR_UNSUPPORTED);
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->phase != SSPX_PHASE_DONE)
+        st = SSPX_ERROR(SSPX_ERR_CTX_NOT_COMPLETE);
+    else if (!ctx->server)
+        st = SSPX_ERROR(SSPX_ERR_WRONG_ROLE);
+    else
+        st = ctx->pkg->delegated_cred(ctx, out);
+    pthread_mutex_unlock(&ctx->lock);
+    return st;
+}
+
+SECURITY_STATUS sspx_ctx_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
+{
+    sspx_cred *c = NULL;
+    sspx_status st;
+    ENSURE(out, SSPX_ERR_NULL_ARG);
+    *out = NULL;
+    ENSURE(ctx, SSPX_ERR_NULL_ARG);
+    GUARD(delegated(ctx, &c));
+    st = sspx_handle_new(SSPX_OBJ_CRED, c, &c->handle);
+    if (st < 0) {
+        sspx_cred_unref(c);
+        return st;
+    }
+    sspx_cred_ref(c); /* one for the table, one for the caller */
+    *out = c;
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS SEC_ENTRY sspx_delegated_credentials(PCtxtHandle h, PCredHandle cred,
+                                                     PTimeStamp expiry)
+{
+    void *obj;
+    sspx_cred *c = NULL;
+    sspx_status st;
+    ENSURE(h && cred, SSPX_ERR_NULL_ARG);
+    GUARD(sspx_handle_get(h, SSPX_OBJ_CTX, &obj));
+    st = delegated(obj, &c);
+    sspx_ctx_unref(obj);
+    GUARD(st);
+    st = sspx_handle_new(SSPX_OBJ_CRED, c, &c->handle);
+    if (st < 0) {
+        sspx_cred_unref(c);
+        return st;
+    }
+    *cred = c->handle; /* the table's reference; FreeCredentialsHandle drops it */
+    if (expiry)
+        expiry->QuadPart = c->expiry;
+    return SEC_E_OK;
+}

@@ -110,6 +110,7 @@ void sspx_step_out_clear(sspx_step_out *out)
     sspx_bytes_clear(&out->token);
     sspx_bytes_clear(&out->alert);
     out->extra = out->missing = out->ret_flags = 0;
+    out->error_token = false;
 }
 
 sspx_status sspx_ctx_run_step(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)

@@ -107,8 +107,19 @@ sspx_status sspx_api_step(const sspx_api_step_args *a)
     }
 
     st = sspx_ctx_run_step(ctx, &in, &out);
-    if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE)
+    if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE) {
+        /* ASC_REQ_EXTENDED_ERROR: the package's error token goes to the
+         * caller with the failure status, for the client */
+        if (out.error_token && out.token.len && a->server &&
+            (a->req_flags & ASC_REQ_EXTENDED_ERROR) && tok_out &&
+            publish_buf(tok_out, &out.token, alloc) >= 0) {
+            if (a->attrs)
+                *a->attrs = ASC_RET_EXTENDED_ERROR | (alloc ? ASC_RET_ALLOCATED_MEMORY : 0);
+        } else if (tok_out) {
+            tok_out->cbBuffer = 0; /* nothing to send */
+        }
         goto out;
+    }
 
     /* publish: output token, alert, extra/missing, flags, expiry */
     if (out.token.len) {

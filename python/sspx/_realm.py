@@ -237,6 +237,8 @@ class Realm:
             "    dns_lookup_realm = false\n"
             "    dns_canonicalize_hostname = false\n"
             "    rdns = false\n"
+            "    forwardable = true\n"
+            "    use_fallback = false\n"
             "    udp_preference_limit = 1\n"
             "    ignore_acceptor_hostname = false\n"
             "{skew}"

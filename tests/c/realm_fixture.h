@@ -10,6 +10,7 @@
 
 #define KDC        "/usr/lib/heimdal-servers/kdc"
 #define TARGET     "HTTP/localhost"
+#define BACKEND    "HTTP/backend.localhost" /* a second service (delegation) */
 #define START_SECS 60
 
 static pid_t realm_pid = -1;
@@ -131,7 +132,8 @@ static int realm_start(const char *srcdir)
         close(pfd[0]);
         close(pfd[1]);
         execl("/usr/bin/python3", "python3", script, "start", "--dir", realm_dir, "--port", "0",
-              "--kinit", "alice", "--env-file", env_file, (char *)NULL);
+              "--kinit", "alice", "--env-file", env_file, "--service", "HTTP/localhost",
+              "--service", BACKEND, (char *)NULL);
         _exit(127);
     }
     close(pfd[1]);

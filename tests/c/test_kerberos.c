@@ -8,12 +8,15 @@
  * child, waits (bounded) for "# realm ready", takes KRB5_CONFIG,
  * KRB5CCNAME and KRB5_KTNAME from its env file, and stops it with SIGTERM.
  * A missing Heimdal KDC is a failure, not a skip. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -666,6 +669,443 @@ static void bad_target(CredHandle *cc)
     k_free(&h);
 }
 
+/* ------------------------------------------------------------ delegation */
+
+static SECURITY_STATUS backend_cred(CredHandle *h)
+{
+    return server_cred(h, keytab, BACKEND "@TEST.LOCAL");
+}
+
+/* client -> front (HTTP/localhost) with delegation -> as the client, with the
+ * delegated TGT, to a second service (HTTP/backend.localhost) */
+static void delegation(CredHandle *cc, CredHandle *sc)
+{
+    CredHandle dc, bc;
+    SecPkgCredentials_NamesA names;
+    TimeStamp exp;
+    sspx_cred *ndc = NULL;
+    k_hs h, h2;
+    ULONG both = ISC_REQ_DELEGATE | ISC_REQ_MUTUAL_AUTH;
+
+    CHECK_ST(backend_cred(&bc), SEC_E_OK);
+    CHECK_ST(k_handshake(&h, cc, sc, both, ASC_REQ_DELEGATE, NULL, 0, NULL, 0), SEC_E_OK);
+    CHECK(h.sattr & ASC_RET_DELEGATE);
+    CHECK(h.cattr & ISC_RET_DELEGATE);
+    CHECK_ST(sspx_delegated_credentials(&h.sctx, &dc, &exp), SEC_E_OK);
+    CHECK(exp.QuadPart > filetime_now() && exp.QuadPart < filetime_now() + 2 * 86400LL * 10000000);
+    CHECK_ST(QueryCredentialsAttributesA(&dc, SECPKG_CRED_ATTR_NAMES, &names), SEC_E_OK);
+    CHECK(names.sUserName && strcmp(names.sUserName, "alice@TEST.LOCAL") == 0);
+    FreeContextBuffer(names.sUserName);
+    /* an outbound credential only */
+    {
+        k_hs x;
+        memset(&x, 0, sizeof(x));
+        CHECK_ST(k_server(&x, &dc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_NO_CREDENTIALS);
+    }
+    /* the second hop, as alice */
+    memset(&h2, 0, sizeof(h2));
+    CHECK_ST(k_client_first(&h2, &dc, BACKEND, ISC_REQ_MUTUAL_AUTH, NULL, 0),
+             SEC_I_CONTINUE_NEEDED);
+    CHECK_ST(k_server(&h2, &bc, h2.apreq, h2.apreq_len, 0, NULL, 0), SEC_E_OK);
+    {
+        SecPkgContext_NamesA n;
+        CHECK_ST(QueryContextAttributesA(&h2.sctx, SECPKG_ATTR_NAMES, &n), SEC_E_OK);
+        CHECK(n.sUserName && strcmp(n.sUserName, "TEST.LOCAL\\alice") == 0);
+        FreeContextBuffer(n.sUserName);
+    }
+    k_free(&h2);
+    /* the front service itself is not the backend: a ticket for one is refused by the other */
+    memset(&h2, 0, sizeof(h2));
+    CHECK_ST(k_client_first(&h2, &dc, TARGET, 0, NULL, 0), SEC_E_OK);
+    CHECK_ST(k_server(&h2, &bc, h2.apreq, h2.apreq_len, 0, NULL, 0), SEC_E_LOGON_DENIED);
+    k_free(&h2);
+    FreeCredentialsHandle(&dc);
+    /* each call an independent copy */
+    CHECK_ST(sspx_delegated_credentials(&h.sctx, &dc, NULL), SEC_E_OK);
+    FreeCredentialsHandle(&dc);
+    CHECK_ST(sspx_delegated_credentials(&h.cctx, &dc, NULL), SEC_E_INVALID_HANDLE); /* a client */
+    k_free(&h);
+    CHECK_ST(sspx_delegated_credentials(&h.sctx, &dc, NULL), SEC_E_INVALID_HANDLE); /* deleted */
+
+    /* the server did not ask: nothing kept, nothing claimed */
+    CHECK_ST(k_handshake(&h, cc, sc, both, 0, NULL, 0, NULL, 0), SEC_E_OK);
+    CHECK(!(h.sattr & ASC_RET_DELEGATE));
+    CHECK_ST(sspx_delegated_credentials(&h.sctx, &dc, NULL), SEC_E_NO_CREDENTIALS);
+    k_free(&h);
+    /* the client did not delegate */
+    CHECK_ST(k_handshake(&h, cc, sc, ISC_REQ_MUTUAL_AUTH, ASC_REQ_DELEGATE, NULL, 0, NULL, 0),
+             SEC_E_OK);
+    CHECK(!(h.sattr & ASC_RET_DELEGATE));
+    CHECK_ST(sspx_delegated_credentials(&h.sctx, &dc, NULL), SEC_E_NO_CREDENTIALS);
+    printf("info: no delegation: %s\n", sspx_last_error_string());
+    k_free(&h);
+    /* a ticket that is not forwardable cannot be delegated */
+    {
+        char cmd[1024], ccname[300], *old = getenv("KRB5CCNAME"), saved[600];
+        CredHandle nf;
+        snprintf(ccname, sizeof(ccname), "FILE:%s/nofwd.cc", tmpdir);
+        snprintf(cmd, sizeof(cmd),
+                 "echo 'Alice#Pw1' | KRB5CCNAME=%s kinit.heimdal --password-file=STDIN "
+                 "--no-forwardable alice@TEST.LOCAL",
+                 ccname);
+        CHECK(system(cmd) == 0);
+        snprintf(saved, sizeof(saved), "%s", old ? old : "");
+        sspx_config *cfg = sspx_config_new();
+        CHECK(sspx_config_set(cfg, "ccache", ccname) == SEC_E_OK);
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, cfg, NULL,
+                                           NULL, &nf, NULL),
+                 SEC_E_OK);
+        sspx_config_free(&cfg);
+        CHECK_ST(k_handshake(&h, &nf, sc, both, ASC_REQ_DELEGATE, NULL, 0, NULL, 0), SEC_E_OK);
+        CHECK(!(h.sattr & ASC_RET_DELEGATE));
+        CHECK_ST(sspx_delegated_credentials(&h.sctx, &dc, NULL), SEC_E_NO_CREDENTIALS);
+        k_free(&h);
+        FreeCredentialsHandle(&nf);
+        unlink(ccname + 5);
+    }
+    /* the native API */
+    {
+        sspx_cred *ncc = NULL, *nsc = NULL;
+        sspx_ctx *c = NULL, *s = NULL;
+        sspx_buf t1 = {0}, t2 = {0}, t3 = {0};
+        sspx_ctx_params cp = {0}, sp = {0};
+        sspx_config *kcfg = sspx_config_new();
+        CHECK(sspx_config_set(kcfg, "keytab", keytab) == SEC_E_OK);
+        CHECK_ST(sspx_cred_acquire("Kerberos", SECPKG_CRED_OUTBOUND, NULL, &ncc), SEC_E_OK);
+        CHECK_ST(sspx_cred_acquire("Kerberos", SECPKG_CRED_INBOUND, kcfg, &nsc), SEC_E_OK);
+        sspx_config_free(&kcfg);
+        cp.target = TARGET;
+        cp.flags = ISC_REQ_DELEGATE;
+        sp.flags = ASC_REQ_DELEGATE;
+        CHECK_ST(sspx_ctx_new(ncc, &cp, &c), SEC_E_OK);
+        CHECK_ST(sspx_ctx_new(nsc, &sp, &s), SEC_E_OK);
+        CHECK_ST(sspx_ctx_step(c, NULL, 0, &t1), SEC_E_OK);
+        CHECK_ST(sspx_ctx_delegated_cred(s, &ndc), SEC_E_INVALID_HANDLE); /* not complete */
+        CHECK_ST(sspx_ctx_step(s, t1.data, t1.len, &t2), SEC_E_OK);
+        CHECK_ST(sspx_ctx_delegated_cred(s, &ndc), SEC_E_OK);
+        CHECK(ndc && strcmp(sspx_cred_package(ndc), "Kerberos") == 0);
+        {
+            sspx_ctx *c2 = NULL;
+            sspx_ctx_params p2 = {0};
+            p2.target = BACKEND;
+            CHECK_ST(sspx_ctx_new(ndc, &p2, &c2), SEC_E_OK);
+            CHECK_ST(sspx_ctx_step(c2, NULL, 0, &t3), SEC_E_OK);
+            CHECK(t3.len > 100);
+            sspx_ctx_free(&c2);
+        }
+        sspx_buf_free(&t1);
+        sspx_buf_free(&t2);
+        sspx_buf_free(&t3);
+        sspx_cred_free(&ndc);
+        sspx_ctx_free(&c);
+        sspx_ctx_free(&s);
+        sspx_cred_free(&ncc);
+        sspx_cred_free(&nsc);
+    }
+    FreeCredentialsHandle(&bc);
+}
+
+/* -------------------------------------------------- password credentials */
+
+static SECURITY_STATUS identity_cred(CredHandle *h, const char *pkg, const char *user,
+                                     const char *domain, const char *password)
+{
+    SEC_WINNT_AUTH_IDENTITY_A id;
+    memset(&id, 0, sizeof(id));
+    id.User = (unsigned char *)(uintptr_t)user;
+    id.UserLength = (ULONG)strlen(user);
+    id.Domain = (unsigned char *)(uintptr_t)domain;
+    id.DomainLength = domain ? (ULONG)strlen(domain) : 0;
+    id.Password = (unsigned char *)(uintptr_t)password;
+    id.PasswordLength = (ULONG)strlen(password);
+    id.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI;
+    return AcquireCredentialsHandleA(NULL, (char *)pkg, SECPKG_CRED_OUTBOUND, NULL, &id, NULL, NULL,
+                                     h, NULL);
+}
+
+static void check_client(k_hs *h, const char *want)
+{
+    SecPkgContext_NamesA n;
+    CHECK_ST(QueryContextAttributesA(&h->sctx, SECPKG_ATTR_NAMES, &n), SEC_E_OK);
+    CHECK(n.sUserName && strcmp(n.sUserName, want) == 0);
+    if (n.sUserName && strcmp(n.sUserName, want) != 0)
+        fprintf(stderr, "  name %s, want %s\n", n.sUserName, want);
+    FreeContextBuffer(n.sUserName);
+}
+
+static void password_creds(CredHandle *sc)
+{
+    CredHandle pc, bc;
+    k_hs h;
+    /* user + realm as the domain; the KDC is reached on the first call */
+    CHECK_ST(identity_cred(&pc, "Kerberos", "bob", "test.local", "Bob#Pw22"), SEC_E_OK);
+    CHECK_ST(k_handshake(&h, &pc, sc, ISC_REQ_MUTUAL_AUTH | ISC_REQ_DELEGATE, ASC_REQ_DELEGATE,
+                         NULL, 0, NULL, 0),
+             SEC_E_OK);
+    check_client(&h, "TEST.LOCAL\\bob");
+    CHECK(h.sattr & ASC_RET_DELEGATE); /* its TGT is forwardable */
+    k_free(&h);
+    /* a second context reuses the TGT */
+    CHECK_ST(k_handshake(&h, &pc, sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+    k_free(&h);
+    FreeCredentialsHandle(&pc);
+    /* a UPN in the user field, no domain; the W form */
+    {
+        SEC_WINNT_AUTH_IDENTITY_W w;
+        unsigned short u[32], p[32];
+        const char *us = "alice@TEST.LOCAL", *ps = "Alice#Pw1";
+        for (size_t i = 0; i <= strlen(us); i++)
+            u[i] = (unsigned short)us[i];
+        for (size_t i = 0; i <= strlen(ps); i++)
+            p[i] = (unsigned short)ps[i];
+        memset(&w, 0, sizeof(w));
+        w.User = u;
+        w.UserLength = (ULONG)strlen(us);
+        w.Password = p;
+        w.PasswordLength = (ULONG)strlen(ps);
+        w.Flags = SEC_WINNT_AUTH_IDENTITY_UNICODE;
+        CHECK_ST(AcquireCredentialsHandleW(NULL, (SEC_WCHAR *)u"Kerberos", SECPKG_CRED_OUTBOUND,
+                                           NULL, &w, NULL, NULL, &pc, NULL),
+                 SEC_E_OK);
+        CHECK_ST(k_handshake(&h, &pc, sc, ISC_REQ_MUTUAL_AUTH, 0, NULL, 0, NULL, 0), SEC_E_OK);
+        check_client(&h, "TEST.LOCAL\\alice");
+        k_free(&h);
+        FreeCredentialsHandle(&pc);
+    }
+    /* no default realm needed when the user has none: the configured default */
+    CHECK_ST(identity_cred(&pc, "Kerberos", "alice", NULL, "Alice#Pw1"), SEC_E_OK);
+    CHECK_ST(k_handshake(&h, &pc, sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+    check_client(&h, "TEST.LOCAL\\alice");
+    k_free(&h);
+    FreeCredentialsHandle(&pc);
+
+    /* wrong password, unknown user: acquiring succeeds, the first call fails */
+    CHECK_ST(identity_cred(&pc, "Kerberos", "bob", "TEST.LOCAL", "wrong"), SEC_E_OK);
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, &pc, TARGET, 0, NULL, 0), SEC_E_LOGON_DENIED);
+    printf("info: wrong password: %s\n", sspx_last_error_string());
+    k_free(&h);
+    memset(&h, 0, sizeof(h)); /* not cached: refused again */
+    CHECK_ST(k_client_first(&h, &pc, TARGET, 0, NULL, 0), SEC_E_LOGON_DENIED);
+    k_free(&h);
+    FreeCredentialsHandle(&pc);
+    CHECK_ST(identity_cred(&pc, "Kerberos", "nobody", "TEST.LOCAL", "Bob#Pw22"), SEC_E_OK);
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, &pc, TARGET, 0, NULL, 0), SEC_E_LOGON_DENIED);
+    printf("info: unknown user: %s\n", sspx_last_error_string());
+    k_free(&h);
+    FreeCredentialsHandle(&pc);
+
+    /* an identity is for the outbound side only; bad identities refused */
+    {
+        SEC_WINNT_AUTH_IDENTITY_A id;
+        memset(&id, 0, sizeof(id));
+        id.Flags = 0; /* neither ANSI nor UNICODE */
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, &id, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
+        id.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI;
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_INBOUND, NULL, &id, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
+        /* a password without a user */
+        id.Password = (unsigned char *)"x";
+        id.PasswordLength = 1;
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, &id, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
+    }
+
+    /* an unreachable KDC (a realm whose KDC port is closed) and an unknown
+     * realm: SEC_E_NO_AUTHENTICATING_AUTHORITY; loopback only */
+    {
+        char extra[300], both[1400], saved[1024];
+        const char *orig = getenv("KRB5_CONFIG");
+        FILE *f;
+        int port;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a;
+        socklen_t al = sizeof(a);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+        CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+        port = ntohs(a.sin_port);
+        close(fd); /* nothing listens there now (TCP nor UDP) */
+        snprintf(extra, sizeof(extra), "%s/down.conf", tmpdir);
+        f = fopen(extra, "w");
+        CHECK(f != NULL);
+        if (f) {
+            fprintf(f, "[realms]\n    DOWN.TEST = {\n        kdc = 127.0.0.1:%d\n    }\n", port);
+            fclose(f);
+        }
+        snprintf(saved, sizeof(saved), "%s", orig ? orig : "");
+        snprintf(both, sizeof(both), "%s:%s", saved, extra);
+        setenv("KRB5_CONFIG", both, 1);
+        CHECK_ST(identity_cred(&pc, "Kerberos", "alice", "DOWN.TEST", "Alice#Pw1"), SEC_E_OK);
+        memset(&h, 0, sizeof(h));
+        double t0 = now_s();
+        CHECK_ST(k_client_first(&h, &pc, TARGET, 0, NULL, 0), SEC_E_NO_AUTHENTICATING_AUTHORITY);
+        printf("info: unreachable KDC (%.1f s): %s\n", now_s() - t0, sspx_last_error_string());
+        k_free(&h);
+        FreeCredentialsHandle(&pc);
+        CHECK_ST(identity_cred(&pc, "Kerberos", "alice", "NO-SUCH-REALM.TEST", "Alice#Pw1"),
+                 SEC_E_OK);
+        memset(&h, 0, sizeof(h));
+        CHECK_ST(k_client_first(&h, &pc, TARGET, 0, NULL, 0), SEC_E_NO_AUTHENTICATING_AUTHORITY);
+        printf("info: unknown realm: %s\n", sspx_last_error_string());
+        k_free(&h);
+        FreeCredentialsHandle(&pc);
+        /* Negotiate with that identity: no ticket -> NTLM, which the
+         * server does not offer here: the client reports the failure */
+        setenv("KRB5_CONFIG", saved, 1);
+        unlink(extra);
+    }
+    /* delegation with a password credential's TGT to the backend */
+    CHECK_ST(backend_cred(&bc), SEC_E_OK);
+    CHECK_ST(identity_cred(&pc, "Kerberos", "bob", "TEST.LOCAL", "Bob#Pw22"), SEC_E_OK);
+    CHECK_ST(k_handshake(&h, &pc, sc, ISC_REQ_DELEGATE, ASC_REQ_DELEGATE, NULL, 0, NULL, 0),
+             SEC_E_OK);
+    {
+        CredHandle dc;
+        k_hs h2;
+        CHECK_ST(sspx_delegated_credentials(&h.sctx, &dc, NULL), SEC_E_OK);
+        memset(&h2, 0, sizeof(h2));
+        CHECK_ST(k_client_first(&h2, &dc, BACKEND, 0, NULL, 0), SEC_E_OK);
+        CHECK_ST(k_server(&h2, &bc, h2.apreq, h2.apreq_len, 0, NULL, 0), SEC_E_OK);
+        check_client(&h2, "TEST.LOCAL\\bob");
+        k_free(&h2);
+        FreeCredentialsHandle(&dc);
+    }
+    k_free(&h);
+    FreeCredentialsHandle(&pc);
+    FreeCredentialsHandle(&bc);
+}
+
+/* ------------------------------------------ clock: expiry, skew, KRB-ERROR */
+
+/* Heimdal's per-thread krb5 clock offset for the GSS mechanism. */
+extern unsigned int gsskrb5_set_time_offset(int offset);
+
+static void clock_checks(CredHandle *cc, CredHandle *sc)
+{
+    k_hs h;
+    /* a client clock 10 minutes ahead: its authenticator is outside the
+     * server's 5-minute window */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, NULL, 0), SEC_E_OK); /* the service ticket, cached */
+    k_free(&h);
+    gsskrb5_set_time_offset(600);
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, NULL, 0), SEC_E_OK);
+    gsskrb5_set_time_offset(0);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_TIME_SKEW);
+    printf("info: clock skew: %s\n", sspx_last_error_string());
+    k_free(&h);
+    /* within the window: accepted */
+    gsskrb5_set_time_offset(120);
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, NULL, 0), SEC_E_OK);
+    gsskrb5_set_time_offset(0);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_OK);
+    k_free(&h);
+    /* an expired ticket: the server's clock two days on (the ticket lives one) */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, NULL, 0), SEC_E_OK);
+    gsskrb5_set_time_offset(2 * 86400);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_CONTEXT_EXPIRED);
+    printf("info: expired ticket: %s\n", sspx_last_error_string());
+    gsskrb5_set_time_offset(0);
+    k_free(&h);
+    /* the context's expiry is the ticket's end time (within a day from now) */
+    CHECK_ST(k_handshake(&h, cc, sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+    CHECK(h.sexp.QuadPart > filetime_now() &&
+          h.sexp.QuadPart <= filetime_now() + (86400LL + 60) * 10000000);
+    k_free(&h);
+}
+
+/* ASC_REQ_EXTENDED_ERROR: the failure status and a KRB-ERROR token */
+static int is_krb_error(const uint8_t *p, ULONG n, int *code)
+{
+    /* 60 len 06 09 <krb5 oid> 03 00 7e ... error-code [6] INTEGER */
+    static const uint8_t oid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+    size_t off = 2;
+    if (n < 20 || p[0] != 0x60)
+        return 0;
+    if (p[1] & 0x80)
+        off += p[1] & 0x7f;
+    if (off + sizeof(oid) + 3 > n || memcmp(p + off, oid, sizeof(oid)) != 0)
+        return 0;
+    off += sizeof(oid);
+    if (p[off] != 0x03 || p[off + 1] != 0x00 || p[off + 2] != 0x7e)
+        return 0;
+    *code = -1;
+    for (size_t i = off; i + 4 < n; i++) /* error-code [6] INTEGER (small) */
+        if (p[i] == 0xa6 && p[i + 1] == 0x03 && p[i + 2] == 0x02 && p[i + 3] == 0x01) {
+            *code = p[i + 4];
+            break;
+        }
+    return 1;
+}
+
+static void extended_error(CredHandle *cc, CredHandle *sc)
+{
+    k_hs h;
+    int code = 0;
+    uint8_t bad[4096];
+    ULONG n;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, NULL, 0), SEC_E_OK);
+    memcpy(bad, h.apreq, h.apreq_len);
+    n = h.apreq_len;
+    bad[n - 20] ^= 1; /* inside the authenticator's cipher */
+    /* without the flag: no output token */
+    CHECK_ST(k_server(&h, sc, bad, n, 0, NULL, 0), SEC_E_LOGON_DENIED);
+    CHECK(h.aprep_len == 0);
+    CHECK(!(h.sattr & ASC_RET_EXTENDED_ERROR));
+    /* with it: the status and a KRB-ERROR (KRB_AP_ERR_BAD_INTEGRITY 31) */
+    CHECK_ST(k_server(&h, sc, bad, n, ASC_REQ_EXTENDED_ERROR, NULL, 0), SEC_E_LOGON_DENIED);
+    CHECK(h.aprep_len > 0 && is_krb_error(h.aprep, h.aprep_len, &code));
+    CHECK(h.sattr & ASC_RET_EXTENDED_ERROR);
+    printf("info: KRB-ERROR for a tampered authenticator: %lu bytes, error-code %d\n",
+           (unsigned long)h.aprep_len, code);
+    CHECK(code == 31);
+    /* replay: KRB_AP_ERR_REPEAT (34) */
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_OK);
+    k_free(&h);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, ASC_REQ_EXTENDED_ERROR, NULL, 0),
+             SEC_E_INVALID_TOKEN);
+    CHECK(is_krb_error(h.aprep, h.aprep_len, &code) && code == 34);
+    /* skew: KRB_AP_ERR_SKEW (37) */
+    k_free(&h);
+    memset(&h, 0, sizeof(h));
+    gsskrb5_set_time_offset(900);
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, NULL, 0), SEC_E_OK);
+    gsskrb5_set_time_offset(0);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, ASC_REQ_EXTENDED_ERROR, NULL, 0),
+             SEC_E_TIME_SKEW);
+    CHECK(is_krb_error(h.aprep, h.aprep_len, &code) && code == 37);
+    k_free(&h);
+    /* garbage: KRB_ERR_GENERIC (60); with ASC_REQ_ALLOCATE_MEMORY the token is ours to free */
+    {
+        uint8_t junk[40];
+        SecBuffer ib = {sizeof(junk), SECBUFFER_TOKEN, junk}, ob = {0, SECBUFFER_TOKEN, NULL};
+        SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
+        CtxtHandle x;
+        ULONG attr = 0;
+        memset(junk, 0x41, sizeof(junk));
+        CHECK_ST(AcceptSecurityContext(sc, NULL, &id,
+                                       ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY,
+                                       SECURITY_NATIVE_DREP, &x, &od, &attr, NULL),
+                 SEC_E_INVALID_TOKEN);
+        CHECK(ob.pvBuffer && is_krb_error(ob.pvBuffer, ob.cbBuffer, &code) && code == 60);
+        CHECK((attr & (ASC_RET_EXTENDED_ERROR | ASC_RET_ALLOCATED_MEMORY)) ==
+              (ASC_RET_EXTENDED_ERROR | ASC_RET_ALLOCATED_MEMORY));
+        CHECK_ST(FreeContextBuffer(ob.pvBuffer), SEC_E_OK);
+    }
+}
+
 int main(int argc, char **argv)
 {
     CredHandle sc, sc_kt, cc;
@@ -699,6 +1139,10 @@ int main(int argc, char **argv)
     credentials();
     bad_target(&cc);
     wrong_keytab(&cc);
+    delegation(&cc, &sc);
+    password_creds(&sc);
+    clock_checks(&cc, &sc);
+    extended_error(&cc, &sc);
     FreeCredentialsHandle(&sc);
     FreeCredentialsHandle(&sc_kt);
     FreeCredentialsHandle(&cc);

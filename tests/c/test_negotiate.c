@@ -180,8 +180,12 @@ static const char *const SRV_NTLM[] = {
     "users_file", NULL, "netbios_domain", "TESTDOM", "netbios_computer", "SERVER", NULL};
 static const char *const CLI_NTLM[] = {"user",      "bob",      "domain", "TESTDOM", "password",
                                        "Passw0rd!", "packages", "ntlm",   NULL};
-static const char *const CLI_BOTH[] = {"user",     "bob",       "domain", "TESTDOM",
-                                       "password", "Passw0rd!", NULL};
+/* one identity for both: bob@TEST.LOCAL in the realm, TEST.LOCAL:bob in the users file */
+static const char *const CLI_BOTH[] = {"user",     "bob",      "domain", "TEST.LOCAL",
+                                       "password", "Bob#Pw22", NULL};
+/* a NetBIOS domain is no Kerberos realm: Kerberos cannot get a ticket */
+static const char *const CLI_NOREALM[] = {"user",     "bob",       "domain", "TESTDOM",
+                                          "password", "Passw0rd!", NULL};
 
 static SECURITY_STATUS srv_cred(CredHandle *h, int ntlm, int krb)
 {
@@ -474,10 +478,11 @@ static void kerberos(void)
     FreeCredentialsHandle(&cc);
 }
 
-/* A client with both (ccache + NTLM identity) */
+/* A client with an explicit identity: a password for Kerberos (its own TGT,
+ * as Windows) and NTLM alike */
 static void mixed(void)
 {
-    CredHandle sboth, sntlm, cc;
+    CredHandle sboth, sntlm, cc, cnorealm;
     static n_hs h;
     CHECK_ST(srv_cred(&sboth, 1, 1), SEC_E_OK);
     CHECK_ST(srv_cred(&sntlm, 1, 0), SEC_E_OK);
@@ -491,9 +496,25 @@ static void mixed(void)
         CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t), SEC_E_OK);
         CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs == 2);
     }
-    check_name(&h.sctx, "TEST.LOCAL\\alice");
+    check_name(&h.sctx, "TEST.LOCAL\\bob");
     check_nego_info(&h.sctx, "Kerberos");
     n_free(&h);
+
+    /* no ticket can be had (the domain is no realm; no KDC is asked beyond
+     * the configuration): NTLM alone is offered and used */
+    CHECK_ST(nego_cred(&cnorealm, SECPKG_CRED_OUTBOUND, CLI_NOREALM), SEC_E_OK);
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cnorealm, &sboth, "HTTP/localhost", ISC_REQ_CONFIDENTIALITY, NULL),
+             SEC_E_OK);
+    {
+        spnego_token t;
+        CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t), SEC_E_OK);
+        CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs == 1);
+    }
+    check_name(&h.sctx, "TESTDOM\\bob");
+    check_nego_info(&h.sctx, "NTLM");
+    n_free(&h);
+    FreeCredentialsHandle(&cnorealm);
 
     /* no service principal for the target: fall back to NTLM */
     memset(&h, 0, sizeof(h));
@@ -504,7 +525,7 @@ static void mixed(void)
         CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t), SEC_E_OK);
         CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs == 1);
     }
-    check_name(&h.sctx, "TESTDOM\\bob");
+    check_name(&h.sctx, "TEST.LOCAL\\bob");
     check_nego_info(&h.sctx, "NTLM");
     check_nego_info(&h.cctx, "NTLM");
     messages(&h.cctx, &h.sctx);
@@ -513,7 +534,7 @@ static void mixed(void)
     /* an NTLM-only server: picks the client's second choice, MICs required */
     memset(&h, 0, sizeof(h));
     CHECK_ST(n_loop(&h, &cc, &sntlm, "HTTP/localhost", ISC_REQ_CONFIDENTIALITY, NULL), SEC_E_OK);
-    check_name(&h.sctx, "TESTDOM\\bob");
+    check_name(&h.sctx, "TEST.LOCAL\\bob");
     check_nego_info(&h.sctx, "NTLM");
     check_nego_info(&h.cctx, "NTLM");
     messages(&h.cctx, &h.sctx);
@@ -571,7 +592,7 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
-    users = t_users_file("TESTDOM:bob:Passw0rd!\n");
+    users = t_users_file("TESTDOM:bob:Passw0rd!\nTEST.LOCAL:bob:Bob#Pw22\n");
     /* before the realm: no Kerberos configuration at all */
     package_listed();
     credentials();

@@ -190,6 +190,20 @@ SSPX_API SECURITY_STATUS sspx_ctx_session_key(sspx_ctx *ctx, sspx_buf *out);
 /* Expiry as a Windows TimeStamp (100 ns units since 1601, INT64_MAX = never). */
 SSPX_API int64_t sspx_ctx_expiry(const sspx_ctx *ctx);
 
+/* Delegation (Kerberos, and Negotiate when it chose Kerberos): on a complete
+ * server context made with ASC_REQ_DELEGATE whose client delegated (its
+ * ticket forwardable, ISC_REQ_DELEGATE), a new outbound credential holding
+ * the client's forwarded TGT, usable with InitializeSecurityContext to reach
+ * a further service as the client. Each call gives an independent copy;
+ * free it with sspx_cred_free. SEC_E_NO_CREDENTIALS when nothing was
+ * delegated, SEC_E_UNSUPPORTED_FUNCTION for packages without delegation. */
+SSPX_API SECURITY_STATUS sspx_ctx_delegated_cred(sspx_ctx *ctx, sspx_cred **out);
+/* The same for SSPI handles: the new credential's handle to *cred (free it
+ * with FreeCredentialsHandle). Windows reaches delegated credentials through
+ * ImpersonateSecurityContext, which has no Linux equivalent. */
+SSPX_API SECURITY_STATUS SEC_ENTRY sspx_delegated_credentials(PCtxtHandle ctx, PCredHandle cred,
+                                                              PTimeStamp expiry);
+
 /* Message protection. sign/verify: a detached signature; wrap/unwrap: the
  * message sealed (encrypted and signed) as signature || ciphertext, the
  * layout MakeSignature/EncryptMessage produce with a TOKEN buffer first.

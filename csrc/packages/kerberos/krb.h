@@ -8,6 +8,7 @@
 #ifndef SSPX_KRB_H
 #define SSPX_KRB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,10 @@
 #define KRB_GSS_CONF     16u
 #define KRB_GSS_INTEG    32u
 
+/* krb5 error codes (Heimdal's values; krb_gss.c checks them) */
+#define KRB_ERR_REPEAT  (-1765328350) /* KRB5KRB_AP_ERR_REPEAT */
+#define KRB_ERR_GENERIC (-1765328324) /* KRB5KRB_ERR_GENERIC */
+
 #define KRB_NAME_MAX    512 /* bytes of a displayed principal name */
 #define KRB_KEY_MAX     64  /* bytes of a session key */
 #define KRB_MAX_TOKEN   48000
@@ -31,12 +36,22 @@
 typedef struct krb_gss_cred krb_gss_cred; /* a gss_cred_id_t */
 typedef struct krb_gss_ctx krb_gss_ctx;   /* a gss_ctx_id_t */
 
+#define KRB_CCNAME_MAX 128
+
 typedef struct kerb_cred {
     krb_gss_cred *acceptor;  /* inbound */
-    krb_gss_cred *initiator; /* outbound */
+    krb_gss_cred *initiator; /* outbound (a password credential: once its TGT is fetched) */
     char name[KRB_NAME_MAX]; /* the principal of the keytab option or "" / the ccache's client */
     krb_rcache *rcache;      /* inbound: authenticators seen (thread-safe itself) */
     uint32_t replay_window;  /* seconds an authenticator stays in rcache */
+    /* outbound with user + password (SEC_WINNT_AUTH_IDENTITY): the TGT is
+     * fetched on first use (as Windows: AcquireCredentialsHandle does not
+     * reach the KDC), under `lock`, into the MEMORY ccache `ccname`. */
+    pthread_mutex_t lock;
+    bool have_lock;
+    char *password; /* wiped and freed with the credential */
+    size_t password_len;
+    char ccname[KRB_CCNAME_MAX]; /* an owned MEMORY ccache, destroyed on free; "" none */
 } kerb_cred;
 
 #define KRB_REPLAY_WINDOW_DEFAULT 300    /* Kerberos' usual clock skew */
@@ -53,6 +68,7 @@ typedef struct kerb_ctx {
     uint8_t session_key[KRB_KEY_MAX];
     size_t session_key_len;
     char peer[KRB_NAME_MAX]; /* "alice@TEST.LOCAL" (server) / the target (client) */
+    krb_gss_cred *delegated; /* server: what the client delegated (ASC_REQ_DELEGATE) */
 } kerb_ctx;
 
 /* The outcome of one accept/init call. */
@@ -68,12 +84,26 @@ SSPX_WUR sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *pr
                                               krb_gss_cred **out);
 SSPX_WUR sspx_status krb_gss_acquire_initiator(const char *ccache, char *name, size_t cap,
                                                krb_gss_cred **out);
+/* A TGT for `principal` with `password` (forwardable) into a new MEMORY
+ * ccache (its name to ccname: the caller destroys it with
+ * krb_gss_destroy_ccache after releasing the credential). */
+SSPX_WUR sspx_status krb_gss_acquire_password(const char *principal, const char *password,
+                                              char *ccname, size_t cc_cap, char *name,
+                                              size_t name_cap, krb_gss_cred **out);
+/* Copy a (delegated) credential's tickets into a new MEMORY ccache. */
+SSPX_WUR sspx_status krb_gss_copy_to_memory(krb_gss_cred *c, char *ccname, size_t cap);
+void krb_gss_destroy_ccache(const char *ccname);
+SSPX_WUR sspx_status krb_gss_cred_expiry(krb_gss_cred *c, int64_t *expiry);
 void krb_gss_cred_release(krb_gss_cred **c);
 
 /* krb_gss.c: contexts. `cbt` may be NULL. `out` receives the output token. */
 SSPX_WUR sspx_status krb_gss_accept(krb_gss_cred *cred, krb_gss_ctx **ctx, const uint8_t *tok,
                                     size_t len, const sspx_cbt *cbt, sspx_bytes *out,
-                                    krb_gss_step *res);
+                                    krb_gss_step *res, krb_gss_cred **delegated,
+                                    const char *error_token_server);
+/* A GSS-framed KRB-ERROR (RFC 4121 4.1, TOK_ID 03 00) for the krb5 error
+ * `code` from service `server` ("" unknown) into out (left empty on failure). */
+void krb_gss_error_token(int32_t code, const char *server, sspx_bytes *out);
 /* `target`: "HTTP/host" or "HTTP@host" (host-based) or "HTTP/host@REALM" (krb5 name) */
 SSPX_WUR sspx_status krb_gss_init(krb_gss_cred *cred, krb_gss_ctx **ctx, const char *target,
                                   uint32_t req_flags, const uint8_t *tok, size_t len,
@@ -104,6 +134,9 @@ SSPX_WUR sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step
 SSPX_WUR sspx_status krb_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);
 /* The context's expiry (FILETIME) from GSS's time_rec. */
 int64_t krb_expiry(uint32_t time_rec);
+/* The credential's initiator GSS credential (a password credential's TGT
+ * is fetched on the first call). */
+SSPX_WUR sspx_status krb_cred_initiator(const kerb_cred *cr, krb_gss_cred **out);
 /* "alice@TEST.LOCAL" -> the context's client name "TEST.LOCAL\\alice" */
 SSPX_WUR sspx_status krb_set_client_name(sspx_ctx *ctx, const char *principal);
 

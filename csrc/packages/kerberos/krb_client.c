@@ -41,7 +41,8 @@ sspx_status krb_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
     const uint8_t *tok = NULL;
     size_t tok_len = 0;
 
-    ENSURE(cr->initiator, SSPX_ERR_CRED_USAGE);
+    krb_gss_cred *g = NULL;
+    ENSURE(ctx->cred->usage & SECPKG_CRED_OUTBOUND, SSPX_ERR_CRED_USAGE);
     if (c->state == KRB_S_INITIAL) {
         const char *t = in->target ? in->target : ctx->target;
         ENSURE(t && *t, SSPX_ERR_KRB_BAD_TARGET);
@@ -56,7 +57,8 @@ sspx_status krb_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
     }
     if (in->cbt)
         GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
-    GUARD(krb_gss_init(cr->initiator, &c->gctx, c->peer, gss_req(ctx->req_flags), tok, tok_len,
+    GUARD(krb_cred_initiator(cr, &g)); /* a password credential's TGT: now */
+    GUARD(krb_gss_init(g, &c->gctx, c->peer, gss_req(ctx->req_flags), tok, tok_len,
                        in->cbt ? &cbt : NULL, &out->token, &r));
     c->gss_flags = r.flags;
     out->ret_flags = isc_flags(r.flags);

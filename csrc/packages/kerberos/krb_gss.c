@@ -19,11 +19,15 @@
 #include <string.h>
 
 #include "krb.h"
+#include "wire/der.h"
 
 _Static_assert(KRB_GSS_DELEG == GSS_C_DELEG_FLAG && KRB_GSS_MUTUAL == GSS_C_MUTUAL_FLAG &&
                    KRB_GSS_REPLAY == GSS_C_REPLAY_FLAG && KRB_GSS_SEQUENCE == GSS_C_SEQUENCE_FLAG &&
                    KRB_GSS_CONF == GSS_C_CONF_FLAG && KRB_GSS_INTEG == GSS_C_INTEG_FLAG,
                "RFC 2744 flag values");
+
+_Static_assert(KRB_ERR_REPEAT == KRB5KRB_AP_ERR_REPEAT && KRB_ERR_GENERIC == KRB5KRB_ERR_GENERIC,
+               "Heimdal's krb5 error codes");
 
 #define FLAG_MASK                                                                        \
     (KRB_GSS_DELEG | KRB_GSS_MUTUAL | KRB_GSS_REPLAY | KRB_GSS_SEQUENCE | KRB_GSS_CONF | \
@@ -262,6 +266,188 @@ out:
     return st;
 }
 
+/* The remaining lifetime of a GSS credential as a FILETIME expiry. */
+static int64_t cred_expiry(gss_cred_id_t cred)
+{
+    OM_uint32 maj, min, life = 0;
+    maj = gss_inquire_cred(&min, cred, NULL, &life, NULL, NULL);
+    if (GSS_ERROR(maj))
+        return SSPX_TIMESTAMP_NEVER;
+    return krb_expiry(life);
+}
+
+sspx_status krb_gss_cred_expiry(krb_gss_cred *c, int64_t *expiry)
+{
+    *expiry = cred_expiry((gss_cred_id_t)c);
+    return SEC_E_OK;
+}
+
+/* A new MEMORY ccache; its full name ("MEMORY:...") to ccname. */
+static krb5_error_code new_mem_ccache(krb5_context k, krb5_ccache *cc, char *ccname, size_t cap)
+{
+    char *full = NULL;
+    krb5_error_code code = krb5_cc_new_unique(k, "MEMORY", NULL, cc);
+    if (code)
+        return code;
+    code = krb5_cc_get_full_name(k, *cc, &full);
+    if (!code && strlen(full) >= cap)
+        code = KRB5_CC_BADNAME;
+    if (!code)
+        strcpy(ccname, full);
+    free(full);
+    if (code) {
+        krb5_cc_destroy(k, *cc);
+        *cc = NULL;
+    }
+    return code;
+}
+
+/* A failure of krb5_get_init_creds_password -> an errors.def entry. */
+static enum sspx_err map_as_err(krb5_error_code code)
+{
+    switch (code) {
+    case KRB5_KDC_UNREACH:
+    case KRB5_REALM_UNKNOWN:
+    case KRB5_REALM_CANT_RESOLVE:
+    case KRB5_NO_LOCALNAME:
+        return SSPX_ERR_KRB_NO_AUTHORITY;
+    case KRB5KDC_ERR_PREAUTH_FAILED:
+    case KRB5KRB_AP_ERR_BAD_INTEGRITY:
+    case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN:
+    case KRB5KDC_ERR_CLIENT_REVOKED:
+    case KRB5KDC_ERR_KEY_EXPIRED:
+    case KRB5KDC_ERR_POLICY:
+        return SSPX_ERR_KRB_PASSWORD;
+    case KRB5KRB_AP_ERR_SKEW:
+        return SSPX_ERR_KRB_SKEW;
+    default:
+        return SSPX_ERR_KRB_DENIED;
+    }
+}
+
+sspx_status krb_gss_acquire_password(const char *principal, const char *password, char *ccname,
+                                     size_t cc_cap, char *name, size_t name_cap, krb_gss_cred **out)
+{
+    krb5_context k = NULL;
+    krb5_principal p = NULL;
+    krb5_get_init_creds_opt *opt = NULL;
+    krb5_creds creds;
+    krb5_ccache cc = NULL;
+    char *s = NULL;
+    krb5_error_code code;
+    gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+    OM_uint32 maj, min;
+    bool have_creds = false;
+    sspx_status st = SEC_E_OK;
+
+    detail[0] = 0;
+    ccname[0] = 0;
+    memset(&creds, 0, sizeof(creds));
+    code = krb5_init_context(&k);
+    if (code) {
+        k = NULL;
+        st = KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+        goto out;
+    }
+    code = krb5_parse_name(k, principal, &p);
+    if (code) {
+        st = KRB5_FAIL(k, "krb5_parse_name", code, SSPX_ERR_KRB_BAD_PRINCIPAL);
+        goto out;
+    }
+    code = krb5_get_init_creds_opt_alloc(k, &opt);
+    if (code) {
+        st = KRB5_FAIL(k, "krb5_get_init_creds_opt_alloc", code, SSPX_ERR_NO_MEMORY);
+        goto out;
+    }
+    /* as Windows' TGTs: forwardable (delegation needs it) */
+    krb5_get_init_creds_opt_set_forwardable(opt, 1);
+    code = krb5_get_init_creds_password(k, &creds, p, password, NULL, NULL, 0, NULL, opt);
+    if (code) {
+        st = KRB5_FAIL(k, "krb5_get_init_creds_password", code, map_as_err(code));
+        goto out;
+    }
+    have_creds = true;
+    code = krb5_unparse_name(k, creds.client, &s);
+    if (code || strlen(s) >= name_cap) {
+        st = KRB5_FAIL(k, "krb5_unparse_name", code, SSPX_ERR_KRB_BAD_PRINCIPAL);
+        goto out;
+    }
+    strcpy(name, s);
+    code = new_mem_ccache(k, &cc, ccname, cc_cap);
+    if (!code)
+        code = krb5_cc_initialize(k, cc, creds.client);
+    if (!code)
+        code = krb5_cc_store_cred(k, cc, &creds);
+    if (code) {
+        st = KRB5_FAIL(k, "krb5_cc_store_cred", code, SSPX_ERR_KRB_NO_CCACHE);
+        goto out;
+    }
+    maj = gss_krb5_import_cred(&min, cc, NULL, NULL, &cred);
+    if (GSS_ERROR(maj)) {
+        st = GSS_FAIL("gss_krb5_import_cred", maj, min, SSPX_ERR_KRB_NO_CCACHE);
+        goto out;
+    }
+    *out = (krb_gss_cred *)cred;
+out:
+    if (st < 0 && cc) {
+        krb5_cc_destroy(k, cc);
+        ccname[0] = 0;
+    } else if (cc) {
+        krb5_cc_close(k, cc); /* a MEMORY ccache lives on until destroyed */
+    }
+    if (s)
+        krb5_xfree(s);
+    if (have_creds)
+        krb5_free_cred_contents(k, &creds);
+    if (opt)
+        krb5_get_init_creds_opt_free(k, opt);
+    if (p)
+        krb5_free_principal(k, p);
+    if (k)
+        krb5_free_context(k);
+    return st;
+}
+
+sspx_status krb_gss_copy_to_memory(krb_gss_cred *c, char *ccname, size_t cap)
+{
+    krb5_context k = NULL;
+    krb5_ccache cc = NULL;
+    krb5_error_code code;
+    OM_uint32 maj, min;
+    sspx_status st = SEC_E_OK;
+    detail[0] = 0;
+    ccname[0] = 0;
+    code = krb5_init_context(&k);
+    if (code)
+        return KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+    code = new_mem_ccache(k, &cc, ccname, cap);
+    if (code) {
+        st = KRB5_FAIL(k, "krb5_cc_new_unique", code, SSPX_ERR_KRB_NO_CCACHE);
+    } else {
+        maj = gss_krb5_copy_ccache(&min, (gss_cred_id_t)c, cc);
+        if (GSS_ERROR(maj)) {
+            st = GSS_FAIL("gss_krb5_copy_ccache", maj, min, SSPX_ERR_KRB_NO_DELEGATION);
+            krb5_cc_destroy(k, cc);
+            ccname[0] = 0;
+        } else {
+            krb5_cc_close(k, cc);
+        }
+    }
+    krb5_free_context(k);
+    return st;
+}
+
+void krb_gss_destroy_ccache(const char *ccname)
+{
+    krb5_context k = NULL;
+    krb5_ccache cc = NULL;
+    if (!ccname || !*ccname || krb5_init_context(&k))
+        return;
+    if (krb5_cc_resolve(k, ccname, &cc) == 0)
+        krb5_cc_destroy(k, cc);
+    krb5_free_context(k);
+}
+
 void krb_gss_cred_release(krb_gss_cred **c)
 {
     OM_uint32 min;
@@ -272,6 +458,72 @@ void krb_gss_cred_release(krb_gss_cred **c)
 }
 
 /* -------------------------------------------------------------- contexts */
+
+/* The krb5 error code (KRB5KDC_ERR_NONE + error-code) of a GSS-framed
+ * KRB-ERROR token, or 0 when the token is not one. */
+static int32_t krb_error_token_code(const void *tok, size_t len)
+{
+    gss_framed f;
+    krb5_context k = NULL;
+    krb5_data d;
+    KRB_ERROR e;
+    int32_t code = 0;
+    if (gss_decode_framing(tok, len, &f) < 0 || f.inner_len < 3 || f.inner[0] != 0x03 ||
+        f.inner[1] != 0x00)
+        return 0;
+    if (krb5_init_context(&k))
+        return KRB5KRB_ERR_GENERIC;
+    d.length = f.inner_len - 2;
+    d.data = (void *)(uintptr_t)(f.inner + 2);
+    if (krb5_rd_error(k, &d, &e) == 0) {
+        code = (int32_t)e.error_code; /* Heimdal's rd_error adds KRB5KDC_ERR_NONE */
+        krb5_free_error_contents(k, &e);
+    } else {
+        code = KRB5KRB_ERR_GENERIC;
+    }
+    krb5_free_context(k);
+    return code ? code : KRB5KRB_ERR_GENERIC;
+}
+
+void krb_gss_error_token(int32_t code, const char *server, sspx_bytes *out)
+{
+    static const uint8_t krb5_oid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                       0xf7, 0x12, 0x01, 0x02, 0x02};
+    krb5_context k = NULL;
+    krb5_principal sp = NULL;
+    krb5_data reply = {0, NULL};
+    uint8_t *inner = NULL, *buf = NULL;
+    size_t cap, n;
+    sspx_bytes_clear(out);
+    if (krb5_init_context(&k))
+        return;
+    if (server && *server && krb5_parse_name(k, server, &sp))
+        sp = NULL;
+    /* a KRB-ERROR carries error codes 0..127 (RFC 4120 7.5.9) */
+    if (code < KRB5KDC_ERR_NONE || code > KRB5KDC_ERR_NONE + 127)
+        code = KRB5KRB_ERR_GENERIC;
+    if (krb5_mk_error(k, (krb5_error_code)code, NULL, NULL, NULL, sp, NULL, NULL, &reply) == 0 &&
+        reply.length < KRB_MAX_TOKEN - 64) {
+        /* RFC 4121 4.1: TOK_ID 03 00, then the KRB-ERROR, in the GSS framing */
+        inner = malloc(reply.length + 2);
+        cap = reply.length + 64;
+        buf = malloc(cap);
+        if (inner && buf) {
+            inner[0] = 0x03;
+            inner[1] = 0x00;
+            memcpy(inner + 2, reply.data, reply.length);
+            n = gss_encode_framing(buf, cap, krb5_oid, sizeof(krb5_oid), inner, reply.length + 2);
+            if (n && sspx_bytes_set(out, buf, n) < 0)
+                sspx_bytes_clear(out);
+        }
+        free(inner);
+        free(buf);
+    }
+    krb5_data_free(&reply);
+    if (sp)
+        krb5_free_principal(k, sp);
+    krb5_free_context(k);
+}
 
 static void fill_cb(const sspx_cbt *cbt, struct gss_channel_bindings_struct *cb)
 {
@@ -308,8 +560,10 @@ void krb_gss_ctx_delete(krb_gss_ctx **ctx)
 }
 
 sspx_status krb_gss_accept(krb_gss_cred *cred, krb_gss_ctx **ctx, const uint8_t *tok, size_t len,
-                           const sspx_cbt *cbt, sspx_bytes *out, krb_gss_step *res)
+                           const sspx_cbt *cbt, sspx_bytes *out, krb_gss_step *res,
+                           krb_gss_cred **delegated, const char *error_token_server)
 {
+    gss_cred_id_t deleg = GSS_C_NO_CREDENTIAL;
     struct gss_channel_bindings_struct cb;
     gss_buffer_desc in = {len, (void *)(uintptr_t)tok}, ob = GSS_C_EMPTY_BUFFER;
     gss_buffer_desc nb = GSS_C_EMPTY_BUFFER;
@@ -324,13 +578,40 @@ sspx_status krb_gss_accept(krb_gss_cred *cred, krb_gss_ctx **ctx, const uint8_t 
         fill_cb(cbt, &cb);
     maj = gss_accept_sec_context(&min, &g, (gss_cred_id_t)cred, &in,
                                  cbt ? &cb : GSS_C_NO_CHANNEL_BINDINGS, &src, NULL, &ob, &flags,
-                                 &time_rec, NULL);
+                                 &time_rec, delegated ? &deleg : NULL);
     *ctx = (krb_gss_ctx *)g;
+    if (delegated && deleg != GSS_C_NO_CREDENTIAL) {
+        if (!GSS_ERROR(maj) && (flags & GSS_C_DELEG_FLAG))
+            *delegated = (krb_gss_cred *)deleg;
+        else
+            gss_release_cred(&min2, &deleg);
+    }
     if (GSS_ERROR(maj)) {
+        st = GSS_FAIL("gss_accept_sec_context", maj, min, SSPX_ERR_KRB_DENIED);
+        if (error_token_server) { /* ASC_REQ_EXTENDED_ERROR: a KRB-ERROR for the client */
+            if (ob.length)        /* Heimdal made one (clock skew) */
+                (void)take_token(&ob, out);
+            else
+                krb_gss_error_token((int32_t)min, error_token_server, out);
+        }
         gss_release_buffer(&min2, &ob);
         if (src != GSS_C_NO_NAME)
             gss_release_name(&min2, &src);
-        return GSS_FAIL("gss_accept_sec_context", maj, min, SSPX_ERR_KRB_DENIED);
+        return st;
+    }
+    if (maj == GSS_S_CONTINUE_NEEDED && ob.length) {
+        /* Heimdal answers a skewed authenticator with a KRB-ERROR and
+         * "continue" (for the client to retry with the server's time). A
+         * one-leg acceptor refuses instead: the error becomes the status,
+         * the KRB-ERROR the error token. */
+        int32_t code = krb_error_token_code(ob.value, ob.length);
+        if (code) {
+            st = GSS_FAIL("gss_accept_sec_context", GSS_S_FAILURE, (OM_uint32)code,
+                          SSPX_ERR_KRB_DENIED);
+            if (error_token_server)
+                (void)take_token(&ob, out);
+            goto out;
+        }
     }
     st = take_token(&ob, out);
     if (st < 0)

@@ -13,6 +13,14 @@
  *                                oldest are evicted; default 100000)
  *   outbound: ccache     TYPE:residual or path (default: KRB5CCNAME, then the
  *                        configured default)
+ *             user, domain, password   get a TGT with this password instead
+ *                        (SEC_WINNT_AUTH_IDENTITY): the principal is
+ *                        user@DOMAIN (domain upper-cased; user may be a full
+ *                        "name@REALM"; no domain: the default realm). The KDC
+ *                        is reached on the first InitializeSecurityContext,
+ *                        not here (as Windows): an unreachable KDC fails that
+ *                        call with SEC_E_NO_AUTHENTICATING_AUTHORITY, a wrong
+ *                        password with SEC_E_LOGON_DENIED.
  *
  * Message layouts (as Windows' Kerberos package):
  *   MakeSignature / VerifySignature: the MIC token in the first
@@ -25,9 +33,64 @@
 #include <string.h>
 
 #include "krb.h"
+#include "packages/packages.h"
 
 static const char *const known_keys[] = {"keytab",        "principal",         "ccache",
-                                         "replay_window", "replay_cache_size", NULL};
+                                         "replay_window", "replay_cache_size", "user",
+                                         "domain",        "password",          NULL};
+
+/* user + domain -> "user@DOMAIN" (see the options above) */
+static sspx_status password_principal(const char *user, const char *domain, char *out, size_t cap)
+{
+    size_t u = strlen(user), d = domain ? strlen(domain) : 0;
+    ENSURE(u > 0, SSPX_ERR_BAD_OPTION_VALUE);
+    if (strchr(user, '@') || d == 0) {
+        ENSURE(u < cap, SSPX_ERR_KRB_BAD_PRINCIPAL);
+        memcpy(out, user, u + 1);
+        return SEC_E_OK;
+    }
+    ENSURE(u + 1 + d < cap, SSPX_ERR_KRB_BAD_PRINCIPAL);
+    memcpy(out, user, u);
+    out[u] = '@';
+    for (size_t i = 0; i < d; i++)
+        out[u + 1 + i] = (char)(domain[i] >= 'a' && domain[i] <= 'z' ? domain[i] - 32 : domain[i]);
+    out[u + 1 + d] = 0;
+    return SEC_E_OK;
+}
+
+static sspx_status password_cred(kerb_cred *cr, const sspx_config *cfg)
+{
+    const char *user = sspx_config_str(cfg, "user");
+    const char *password = sspx_config_str(cfg, "password");
+    ENSURE(user && password, SSPX_ERR_BAD_OPTION_VALUE);
+    ENSURE(!sspx_config_str(cfg, "ccache"), SSPX_ERR_BAD_OPTION_VALUE); /* one or the other */
+    GUARD(password_principal(user, sspx_config_str(cfg, "domain"), cr->name, sizeof(cr->name)));
+    cr->password_len = strlen(password);
+    cr->password = malloc(cr->password_len + 1);
+    ENSURE(cr->password, SSPX_ERR_NO_MEMORY);
+    memcpy(cr->password, password, cr->password_len + 1);
+    return SEC_E_OK;
+}
+
+sspx_status krb_cred_initiator(const kerb_cred *ccr, krb_gss_cred **out)
+{
+    kerb_cred *cr = (kerb_cred *)(uintptr_t)ccr; /* only the lazily fetched TGT changes */
+    sspx_status st = SEC_E_OK;
+    if (!cr->password) { /* a ccache credential: fixed at acquisition */
+        ENSURE(cr->initiator, SSPX_ERR_CRED_USAGE);
+        *out = cr->initiator;
+        return SEC_E_OK;
+    }
+    pthread_mutex_lock(&cr->lock);
+    if (!cr->initiator) {
+        char name[KRB_NAME_MAX]; /* the KDC's spelling; cr->name stays as others read it */
+        st = krb_gss_acquire_password(cr->name, cr->password, cr->ccname, sizeof(cr->ccname), name,
+                                      sizeof(name), &cr->initiator);
+    }
+    *out = cr->initiator;
+    pthread_mutex_unlock(&cr->lock);
+    return st;
+}
 
 static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
 {
@@ -46,15 +109,29 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     ENSURE(!keytab || *keytab, SSPX_ERR_BAD_OPTION_VALUE);
     ENSURE(!principal || *principal, SSPX_ERR_BAD_OPTION_VALUE);
     ENSURE(!ccache || *ccache, SSPX_ERR_BAD_OPTION_VALUE);
+    pthread_mutex_init(&cr->lock, NULL);
+    cr->have_lock = true;
     if (cred->usage & SECPKG_CRED_INBOUND) {
         GUARD(krb_gss_acquire_acceptor(keytab, principal, &cr->acceptor));
         GUARD(krb_rcache_mem_new(rc_size, &cr->rcache));
         if (principal && strlen(principal) < sizeof(cr->name))
             strcpy(cr->name, principal);
     }
-    if (cred->usage & SECPKG_CRED_OUTBOUND)
+    if (cred->usage & SECPKG_CRED_OUTBOUND) {
+        if (sspx_config_str(cfg, "user") || sspx_config_str(cfg, "password"))
+            return password_cred(cr, cfg);
+        ENSURE(!sspx_config_str(cfg, "domain"), SSPX_ERR_BAD_OPTION_VALUE);
         GUARD(krb_gss_acquire_initiator(ccache, cr->name, sizeof(cr->name), &cr->initiator));
+        GUARD(krb_gss_cred_expiry(cr->initiator, &cred->expiry));
+    }
     return SEC_E_OK;
+}
+
+/* pAuthData: SEC_WINNT_AUTH_IDENTITY_A/_W -> user, domain, password. */
+static sspx_status krb_auth_data(unsigned usage, const void *auth_data, sspx_config *cfg)
+{
+    ENSURE(usage & SECPKG_CRED_OUTBOUND, SSPX_ERR_BAD_AUTH_DATA);
+    return sspx_identity_to_config(auth_data, cfg);
 }
 
 static void krb_cred_free(void *state)
@@ -62,6 +139,12 @@ static void krb_cred_free(void *state)
     kerb_cred *cr = state;
     krb_gss_cred_release(&cr->acceptor);
     krb_gss_cred_release(&cr->initiator);
+    krb_gss_destroy_ccache(cr->ccname);
+    if (cr->password)
+        sspx_free_wiped(cr->password, cr->password_len + 1);
+    cr->password = NULL;
+    if (cr->have_lock)
+        pthread_mutex_destroy(&cr->lock);
     if (cr->rcache)
         cr->rcache->destroy(cr->rcache);
     cr->rcache = NULL;
@@ -83,6 +166,32 @@ static void krb_ctx_free(void *state)
 {
     kerb_ctx *c = state;
     krb_gss_ctx_delete(&c->gctx);
+    krb_gss_cred_release(&c->delegated);
+}
+
+/* The client's delegated TGT as a new outbound credential with a MEMORY
+ * ccache of its own (each call: an independent copy). */
+static sspx_status krb_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
+{
+    kerb_ctx *c = ctx->state;
+    char ccname[KRB_CCNAME_MAX];
+    sspx_config cfg;
+    sspx_status st;
+    ENSURE(ctx->server && c->state == KRB_S_DONE, SSPX_ERR_CTX_NOT_COMPLETE);
+    ENSURE(c->delegated, SSPX_ERR_KRB_NO_DELEGATION);
+    GUARD(krb_gss_copy_to_memory(c->delegated, ccname, sizeof(ccname)));
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.magic = SSPX_CONFIG_MAGIC;
+    st = sspx_config_set(&cfg, "ccache", ccname);
+    if (st >= 0)
+        st = sspx_cred_create(&sspx_kerberos_package, SECPKG_CRED_OUTBOUND, &cfg, out);
+    sspx_config_clear(&cfg);
+    if (st < 0) {
+        krb_gss_destroy_ccache(ccname);
+        return st;
+    }
+    strcpy(((kerb_cred *)(*out)->state)->ccname, ccname); /* destroyed with the credential */
+    return SEC_E_OK;
 }
 
 /* The session key is fetched from GSS on first use, not in every handshake
@@ -277,7 +386,9 @@ const sspx_package sspx_kerberos_package = {
     .ctx_size = sizeof(kerb_ctx),
     .cred_acquire = krb_cred_acquire,
     .cred_free = krb_cred_free,
+    .auth_data = krb_auth_data,
     .cred_query = krb_cred_query,
+    .delegated_cred = krb_delegated_cred,
     .accept = krb_accept,
     .init = krb_init,
     .ctx_free = krb_ctx_free,

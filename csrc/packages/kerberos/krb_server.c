@@ -63,6 +63,8 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     uint8_t key[KRB_RC_KEY_LEN];
     uint64_t now;
     sspx_status st;
+    /* on failure, a KRB-ERROR in the output token (the core hands it out) */
+    const bool ext_error = ctx->req_flags & ASC_REQ_EXTENDED_ERROR;
 
     ENSURE(c->state == KRB_S_INITIAL, SSPX_ERR_CTX_ALREADY_COMPLETE);
     ENSURE(cr->acceptor, SSPX_ERR_CRED_USAGE);
@@ -70,20 +72,37 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     ENSURE(in->token_len <= KRB_MAX_TOKEN, SSPX_ERR_KRB_TOKEN_TOO_LARGE);
     if (in->cbt)
         GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
-    GUARD(krb_apreq_replay_key(in->token, in->token_len, key));
-    GUARD(krb_gss_accept(cr->acceptor, &c->gctx, in->token, in->token_len, in->cbt ? &cbt : NULL,
-                         &out->token, &r));
+    st = krb_apreq_replay_key(in->token, in->token_len, key);
+    if (st < 0) {
+        if (ext_error)
+            krb_gss_error_token(KRB_ERR_GENERIC, cr->name, &out->token);
+        out->error_token = ext_error;
+        return st;
+    }
+    st = krb_gss_accept(cr->acceptor, &c->gctx, in->token, in->token_len, in->cbt ? &cbt : NULL,
+                        &out->token, &r, ctx->req_flags & ASC_REQ_DELEGATE ? &c->delegated : NULL,
+                        ext_error ? cr->name : NULL);
+    if (st < 0) {
+        out->error_token = ext_error;
+        return st;
+    }
     /* verified: now (and only now) the authenticator counts as used */
     now = sspx_now_filetime();
     st = cr->rcache->check_and_insert(cr->rcache, key, now,
                                       now + (uint64_t)cr->replay_window * SSPX_FILETIME_SECOND);
     if (st < 0) {
         krb_gss_ctx_delete(&c->gctx);
+        krb_gss_cred_release(&c->delegated);
         sspx_bytes_clear(&out->token);
+        if (ext_error)
+            krb_gss_error_token(KRB_ERR_REPEAT, cr->name, &out->token);
+        out->error_token = ext_error;
         return st;
     }
     c->gss_flags = r.flags;
     out->ret_flags = asc_flags(r.flags);
+    if (!c->delegated) /* delegated only when asked for and a TGT came */
+        out->ret_flags &= ~(uint32_t)ASC_RET_DELEGATE;
     if (!r.complete)
         return SEC_I_CONTINUE_NEEDED;
     memcpy(c->peer, r.peer, sizeof(c->peer));

@@ -142,6 +142,15 @@ static void nego_cred_free(void *state)
         sspx_cred_unref(cr->sub[m]);
 }
 
+/* Delegation: the chosen sub-context's (Kerberos). */
+static sspx_status nego_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
+{
+    nego_ctx *c = ctx->state;
+    ENSURE(c->sub, SSPX_ERR_CTX_NOT_COMPLETE);
+    ENSURE(c->sub->pkg->delegated_cred, SSPX_ERR_KRB_NO_DELEGATION);
+    return c->sub->pkg->delegated_cred(c->sub, out);
+}
+
 /* pAuthData: SEC_WINNT_AUTH_IDENTITY / SSPX_SERVER_AUTH_DATA mean NTLM's options. */
 static sspx_status nego_auth_data(unsigned usage, const void *auth_data, sspx_config *cfg)
 {
@@ -408,6 +417,7 @@ const sspx_package sspx_negotiate_package = {
     .cred_free = nego_cred_free,
     .auth_data = nego_auth_data,
     .cred_query = nego_cred_query,
+    .delegated_cred = nego_delegated_cred,
     .accept = nego_accept,
     .init = nego_init,
     .complete_token = nego_complete_token,
