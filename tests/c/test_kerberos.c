@@ -1025,6 +1025,33 @@ static void clock_checks(CredHandle *cc, CredHandle *sc)
     k_free(&h);
 }
 
+/* A raw AP-REQ (no GSS framing, as some Java and older clients send) is
+ * accepted; the same authenticator in the other form is a replay. */
+static void raw_apreq(CredHandle *cc, CredHandle *sc)
+{
+    k_hs h;
+    uint8_t raw[4096];
+    size_t off = 2, n;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, ISC_REQ_MUTUAL_AUTH, NULL, 0), SEC_I_CONTINUE_NEEDED);
+    /* 60 len [06 09 oid] 01 00 AP-REQ */
+    if (h.apreq[1] & 0x80)
+        off += h.apreq[1] & 0x7f;
+    off += 11 + 2;
+    CHECK(h.apreq[off] == 0x6e);
+    n = h.apreq_len - off;
+    memcpy(raw, h.apreq + off, n);
+    CHECK_ST(k_server(&h, sc, raw, (ULONG)n, 0, NULL, 0), SEC_E_OK);
+    CHECK(h.aprep_len > 0); /* an AP-REP for the mutual client */
+    CHECK_ST(k_client_second(&h, cc, ISC_REQ_MUTUAL_AUTH), SEC_E_OK);
+    k_free(&h);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_INVALID_TOKEN); /* replay */
+    k_free(&h);
+    raw[n] = 0; /* trailing garbage after a raw AP-REQ */
+    CHECK_ST(k_server(&h, sc, raw, (ULONG)n + 1, 0, NULL, 0), SEC_E_INVALID_TOKEN);
+    k_free(&h);
+}
+
 /* ASC_REQ_EXTENDED_ERROR: the failure status and a KRB-ERROR token */
 static int is_krb_error(const uint8_t *p, ULONG n, int *code)
 {
@@ -1143,6 +1170,7 @@ int main(int argc, char **argv)
     password_creds(&sc);
     clock_checks(&cc, &sc);
     extended_error(&cc, &sc);
+    raw_apreq(&cc, &sc);
     FreeCredentialsHandle(&sc);
     FreeCredentialsHandle(&sc_kt);
     FreeCredentialsHandle(&cc);

@@ -165,7 +165,8 @@ sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out)
     } while (0)
 
 /*
- * RFC 4121 4.1: the GSS framing, TOK_ID 01 00, then (RFC 4120 5.5.1)
+ * RFC 4121 4.1: the GSS framing, TOK_ID 01 00, then (RFC 4120 5.5.1); or the
+ * AP-REQ alone (a raw krb5 token, which Heimdal's acceptor also takes)
  *   AP-REQ ::= [APPLICATION 14] SEQUENCE { pvno [0], msg-type [1],
  *     ap-options [2], ticket [3], authenticator [4] EncryptedData }
  *   EncryptedData ::= SEQUENCE { etype [0], kvno [1] OPTIONAL,
@@ -177,12 +178,17 @@ sspx_status krb_apreq_replay_key(const uint8_t *tok, size_t len, uint8_t key[KRB
     der_rd d, app, seq, ex, ed, c;
     der_tlv t;
     sspx_iov v;
-    DEFECTIVE(gss_decode_framing(tok, len, &f));
-    ENSURE(f.inner_len > 2 && f.inner[0] == 0x01 && f.inner[1] == 0x00,
-           SSPX_ERR_KRB_DEFECTIVE_TOKEN);
-    der_rd_init(&d, f.inner + 2, f.inner_len - 2);
+    if (len && tok[0] == 0x6e) { /* [APPLICATION 14] constructed: raw */
+        der_rd_init(&d, tok, len);
+    } else {
+        DEFECTIVE(gss_decode_framing(tok, len, &f));
+        ENSURE(f.inner_len > 2 && f.inner[0] == 0x01 && f.inner[1] == 0x00,
+               SSPX_ERR_KRB_DEFECTIVE_TOKEN);
+        der_rd_init(&d, f.inner + 2, f.inner_len - 2);
+    }
     DEFECTIVE(der_expect(&d, DER_APPLICATION, true, 14, &t));
     DEFECTIVE(der_enter(&d, &t, &app));
+    DEFECTIVE(der_finish(&d)); /* nothing after the AP-REQ */
     DEFECTIVE(der_enter_seq(&app, &seq, &t));
     for (uint32_t n = 0; n < 4; n++) /* pvno, msg-type, ap-options, ticket */
         DEFECTIVE(der_expect(&seq, DER_CONTEXT, true, n, &t));
