@@ -540,9 +540,36 @@ static void replay_cache(CredHandle *cc)
         k_free(&h2);
         k_free(&h);
     }
-    /* the cache is per credential (documented): another one takes it */
-    printf("info: the same AP-REQ on a second credential -> 0x%08lx\n",
-           (unsigned long)(uint32_t)accept_once(&sc2, a[0], al[0]));
+    /* the cache is shared by the credentials of one keytab (by default):
+     * a second credential refuses it too, one with its own cache takes it */
+    CHECK_ST(accept_once(&sc2, a[0], al[0]), SEC_E_INVALID_TOKEN);
+    {
+        CredHandle own, own2, bad;
+        sspx_config *cfg = sspx_config_new();
+        CHECK(sspx_config_set(cfg, "replay_cache", "credential") == SEC_E_OK);
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_INBOUND, NULL, cfg, NULL,
+                                           NULL, &own, NULL),
+                 SEC_E_OK);
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_INBOUND, NULL, cfg, NULL,
+                                           NULL, &own2, NULL),
+                 SEC_E_OK);
+        CHECK_ST(accept_once(&own, a[0], al[0]), SEC_E_OK);
+        CHECK_ST(accept_once(&own, a[0], al[0]), SEC_E_INVALID_TOKEN);
+        CHECK_ST(accept_once(&own2, a[0], al[0]), SEC_E_OK); /* private: not shared */
+        CHECK(sspx_config_set(cfg, "replay_cache", "none") == SEC_E_OK);
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_INBOUND, NULL, cfg, NULL,
+                                           NULL, &bad, NULL),
+                 SEC_E_INVALID_PARAMETER);
+        sspx_config_free(&cfg);
+        FreeCredentialsHandle(&own);
+        FreeCredentialsHandle(&own2);
+        /* the shared cache outlives one of its credentials */
+        CredHandle sc3;
+        CHECK_ST(replay_cred(&sc3, NULL, NULL), SEC_E_OK);
+        FreeCredentialsHandle(&sc2);
+        CHECK_ST(accept_once(&sc3, a[0], al[0]), SEC_E_INVALID_TOKEN);
+        sc2 = sc3;
+    }
 
     /* a forged variant (same authenticator, the ticket's cipher altered)
      * fails in GSS and leaves nothing behind: the genuine token still goes */

@@ -80,8 +80,9 @@ typedef struct krb_gss_step {
 } krb_gss_step;
 
 /* krb_gss.c: credentials */
+/* kt_name: the keytab's full name ("FILE:/etc/krb5.keytab") */
 SSPX_WUR sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal,
-                                              krb_gss_cred **out);
+                                              char *kt_name, size_t kt_cap, krb_gss_cred **out);
 SSPX_WUR sspx_status krb_gss_acquire_initiator(const char *ccache, char *name, size_t cap,
                                                krb_gss_cred **out);
 /* A TGT for `principal` with `password` (forwardable) into a new MEMORY

@@ -147,13 +147,15 @@ static sspx_status krb5_fail(krb5_context k, const char *call, krb5_error_code c
 
 /* ----------------------------------------------------------- credentials */
 
-sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal, krb_gss_cred **out)
+sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal, char *kt_name,
+                                     size_t kt_cap, krb_gss_cred **out)
 {
     krb5_context k = NULL;
     krb5_keytab kt = NULL;
     krb5_principal p = NULL;
     krb5_kt_cursor cur;
     krb5_keytab_entry e;
+    char *full = NULL;
     krb5_error_code code;
     gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
     OM_uint32 maj, min;
@@ -197,6 +199,11 @@ sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal, 
         }
         krb5_kt_free_entry(k, &e);
     }
+    if (krb5_kt_get_full_name(k, kt, &full) || strlen(full) >= kt_cap) {
+        st = KRB5_FAIL(k, "krb5_kt_get_full_name", 0, SSPX_ERR_KRB_NO_KEYTAB);
+        goto out;
+    }
+    strcpy(kt_name, full);
     maj = gss_krb5_import_cred(&min, NULL, p, kt, &cred);
     if (GSS_ERROR(maj)) {
         st = GSS_FAIL("gss_krb5_import_cred", maj, min, SSPX_ERR_KRB_NO_KEYTAB);
@@ -204,6 +211,7 @@ sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal, 
     }
     *out = (krb_gss_cred *)cred;
 out:
+    free(full);
     if (p)
         krb5_free_principal(k, p);
     if (kt)

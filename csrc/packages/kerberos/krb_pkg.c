@@ -11,6 +11,12 @@
  *                                remembered (1..86400, default 300)
  *             replay_cache_size  authenticators remembered at most (the
  *                                oldest are evicted; default 100000)
+ *             replay_cache       "shared" (default): one cache for every
+ *                                credential of the process with the same
+ *                                keytab, principal, window and size (a
+ *                                server making a credential per connection
+ *                                still sees each authenticator once);
+ *                                "credential": this credential's own
  *   outbound: ccache     TYPE:residual or path (default: KRB5CCNAME, then the
  *                        configured default)
  *             user, domain, password   get a TGT with this password instead
@@ -29,15 +35,16 @@
  *     header with the trailer rotated into it (RRC), one SECBUFFER_DATA
  *     encrypted in place, an optional SECBUFFER_PADDING (0 bytes for AES).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "krb.h"
 #include "packages/packages.h"
 
-static const char *const known_keys[] = {"keytab",        "principal",         "ccache",
-                                         "replay_window", "replay_cache_size", "user",
-                                         "domain",        "password",          NULL};
+static const char *const known_keys[] = {
+    "keytab",       "principal", "ccache", "replay_window", "replay_cache_size",
+    "replay_cache", "user",      "domain", "password",      NULL};
 
 /* user + domain -> "user@DOMAIN" (see the options above) */
 static sspx_status password_principal(const char *user, const char *domain, char *out, size_t cap)
@@ -98,6 +105,7 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     const char *keytab = sspx_config_str(cfg, "keytab");
     const char *principal = sspx_config_str(cfg, "principal");
     const char *ccache = sspx_config_str(cfg, "ccache");
+    const char *scope = sspx_config_str(cfg, "replay_cache");
     uint32_t rc_size;
     GUARD(sspx_config_check_keys(cfg, known_keys));
     GUARD(sspx_config_uint(cfg, "replay_window", KRB_REPLAY_WINDOW_DEFAULT, KRB_REPLAY_WINDOW_MAX,
@@ -111,9 +119,18 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     ENSURE(!ccache || *ccache, SSPX_ERR_BAD_OPTION_VALUE);
     pthread_mutex_init(&cr->lock, NULL);
     cr->have_lock = true;
+    ENSURE(!scope || !strcmp(scope, "shared") || !strcmp(scope, "credential"),
+           SSPX_ERR_BAD_OPTION_VALUE);
     if (cred->usage & SECPKG_CRED_INBOUND) {
-        GUARD(krb_gss_acquire_acceptor(keytab, principal, &cr->acceptor));
-        GUARD(krb_rcache_mem_new(rc_size, &cr->rcache));
+        char kt[KRB_NAME_MAX], id[2 * KRB_NAME_MAX + 32];
+        GUARD(krb_gss_acquire_acceptor(keytab, principal, kt, sizeof(kt), &cr->acceptor));
+        if (scope && !strcmp(scope, "credential")) {
+            GUARD(krb_rcache_mem_new(rc_size, &cr->rcache));
+        } else {
+            snprintf(id, sizeof(id), "%s\n%s\n%u\n%u", kt, principal ? principal : "",
+                     (unsigned)cr->replay_window, (unsigned)rc_size);
+            GUARD(krb_rcache_shared(id, rc_size, &cr->rcache));
+        }
         if (principal && strlen(principal) < sizeof(cr->name))
             strcpy(cr->name, principal);
     }

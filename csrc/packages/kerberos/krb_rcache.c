@@ -156,6 +156,86 @@ sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out)
     return SEC_E_OK;
 }
 
+/* ------------------------------------------------------------ shared */
+
+/* Stores shared by every credential of the process with the same id, so
+ * that a server making a credential per connection (or several for one
+ * keytab) still sees each authenticator once. Reference-counted. */
+typedef struct rc_shared {
+    krb_rcache api; /* first: the interface */
+    krb_rcache *inner;
+    char *id;
+    size_t refs; /* under shared_lock */
+    struct rc_shared *next;
+} rc_shared;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static rc_shared *shared_list;
+
+static sspx_status sh_check(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN], uint64_t now,
+                            uint64_t expiry)
+{
+    krb_rcache *in = ((rc_shared *)rc)->inner;
+    return in->check_and_insert(in, key, now, expiry);
+}
+
+static void sh_destroy(krb_rcache *rc)
+{
+    rc_shared *s = (rc_shared *)rc, **pp;
+    bool last;
+    pthread_mutex_lock(&shared_lock);
+    last = --s->refs == 0;
+    if (last)
+        for (pp = &shared_list; *pp; pp = &(*pp)->next)
+            if (*pp == s) {
+                *pp = s->next;
+                break;
+            }
+    pthread_mutex_unlock(&shared_lock);
+    if (!last)
+        return;
+    s->inner->destroy(s->inner);
+    free(s->id);
+    free(s);
+}
+
+sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **out)
+{
+    rc_shared *s;
+    sspx_status st = SEC_E_OK;
+    pthread_mutex_lock(&shared_lock);
+    for (s = shared_list; s; s = s->next)
+        if (!strcmp(s->id, id))
+            break;
+    if (s) {
+        s->refs++;
+    } else {
+        s = calloc(1, sizeof(*s));
+        if (s)
+            s->id = strdup(id);
+        if (!s || !s->id)
+            st = SSPX_ERROR(SSPX_ERR_NO_MEMORY);
+        else
+            st = krb_rcache_mem_new(max_entries, &s->inner);
+        if (st < 0) {
+            if (s)
+                free(s->id);
+            free(s);
+            s = NULL;
+        } else {
+            s->api.check_and_insert = sh_check;
+            s->api.destroy = sh_destroy;
+            s->refs = 1;
+            s->next = shared_list;
+            shared_list = s;
+        }
+    }
+    pthread_mutex_unlock(&shared_lock);
+    if (s)
+        *out = &s->api;
+    return st;
+}
+
 /* ------------------------------------------------------------ replay key */
 
 #define DEFECTIVE(expr)                                      \

@@ -3,9 +3,10 @@
  * store shared by several processes or machines (docs/ARCHITECTURE.md,
  * "Growing past one machine") can replace the in-memory one later.
  *
- * A key is the SHA-256 of an AP-REQ's encrypted authenticator (the cipher
- * of its EncryptedData): unique per authenticator, and integrity-protected
- * by the session key, so a token altered to dodge the cache fails in GSS.
+ * A key is taken from an AP-REQ's encrypted authenticator (the cipher of
+ * its EncryptedData, krb_apreq_replay_key): unique per authenticator, and
+ * integrity-protected by the session key, so a token altered to dodge the
+ * cache fails in GSS.
  * Keys are inserted only after gss_accept_sec_context verified the token,
  * so forged tokens cannot fill or poison the cache.
  */
@@ -32,6 +33,10 @@ struct krb_rcache {
 /* The in-process store: at most `max_entries` keys (the oldest are evicted
  * first; expired ones are dropped as new ones come), one mutex. */
 SSPX_WUR sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out);
+/* The in-process store shared by all holders of the same `id` (the
+ * Kerberos package: keytab, principal, window and size); destroy() drops
+ * one holder's reference. `max_entries` counts for the first holder. */
+SSPX_WUR sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **out);
 /* Keys currently held by an in-memory store (tests). */
 size_t krb_rcache_mem_count(krb_rcache *rc);
 
