@@ -286,9 +286,9 @@ struct sspx_package {
     sspx_status (*decrypt)(sspx_ctx *ctx, sspx_msg *msg);
 
     /* Negotiate, after the SPNEGO mechListMIC has been produced and checked:
-     * restart the sub-context's message-protection state (NTLM: sequence
-     * numbers to 0 and the RC4 keystreams from their start, as MS-SPNG and
-     * Windows/Samba/gss-ntlmssp do). NULL: nothing to reset. */
+     * restart the sub-context's message-protection state (NTLM: the RC4
+     * keystreams from their start, the sequence numbers going on, as MS-SPNG
+     * 3.3.5.1 and Windows/Samba/gss-ntlmssp do). NULL: nothing to reset. */
     sspx_status (*reset_crypto)(sspx_ctx *ctx);
     /* The credentials the client delegated to this (complete, server)
      * context, as a new outbound credential of the caller's (one

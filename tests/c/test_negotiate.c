@@ -22,6 +22,8 @@
 #include "crypto/crypto.h"
 #include "fixtures.h"
 #include "packages/kerberos/krb_rcache.h"
+#include "packages/negotiate/nego.h"
+#include "packages/ntlm/ntlm.h"
 #include "wire/spnego_msg.h"
 
 #define REALM_TMP_PREFIX "/tmp/sspx-nego-XXXXXX"
@@ -164,7 +166,23 @@ static void messages(CtxtHandle *a, CtxtHandle *b)
     }
 }
 
-static SECURITY_STATUS nego_cred(CredHandle *h, unsigned usage, const char *const *kv)
+/* One detached 16-byte signature over a C string, and its check. */
+static SECURITY_STATUS sign_one(CtxtHandle *h, char *msg, uint8_t sig[16])
+{
+    SecBuffer sb[2] = {{16, SECBUFFER_TOKEN, sig}, {(ULONG)strlen(msg), SECBUFFER_DATA, msg}};
+    SecBufferDesc sd = {SECBUFFER_VERSION, 2, sb};
+    return MakeSignature(h, 0, &sd, 0);
+}
+
+static SECURITY_STATUS verify_one(CtxtHandle *h, char *msg, uint8_t sig[16])
+{
+    ULONG qop = 0;
+    SecBuffer sb[2] = {{16, SECBUFFER_TOKEN, sig}, {(ULONG)strlen(msg), SECBUFFER_DATA, msg}};
+    SecBufferDesc sd = {SECBUFFER_VERSION, 2, sb};
+    return VerifySignature(h, &sd, 0, &qop);
+}
+
+static SECURITY_STATUS n_cred(CredHandle *h, unsigned usage, const char *const *kv)
 {
     sspx_config *cfg = sspx_config_new();
     SECURITY_STATUS st;
@@ -204,7 +222,7 @@ static SECURITY_STATUS srv_cred(CredHandle *h, int ntlm, int krb)
     kv[n++] = "packages";
     kv[n++] = ntlm && krb ? "kerberos,ntlm" : ntlm ? "ntlm" : "kerberos";
     kv[n] = NULL;
-    return nego_cred(h, SECPKG_CRED_INBOUND, kv);
+    return n_cred(h, SECPKG_CRED_INBOUND, kv);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -236,10 +254,10 @@ static void credentials(void)
     static const char *const bad_pk[] = {"user",     "bob",    "password", "x",
                                          "packages", "digest", NULL};
     static const char *const none[] = {"packages", "ntlm", NULL};
-    CHECK_ST(nego_cred(&h, SECPKG_CRED_OUTBOUND, bad_key), SEC_E_INVALID_PARAMETER);
-    CHECK_ST(nego_cred(&h, SECPKG_CRED_OUTBOUND, bad_pk), SEC_E_INVALID_PARAMETER);
+    CHECK_ST(n_cred(&h, SECPKG_CRED_OUTBOUND, bad_key), SEC_E_INVALID_PARAMETER);
+    CHECK_ST(n_cred(&h, SECPKG_CRED_OUTBOUND, bad_pk), SEC_E_INVALID_PARAMETER);
     /* an outbound NTLM without identity, Kerberos excluded: nothing to offer */
-    CHECK_ST(nego_cred(&h, SECPKG_CRED_OUTBOUND, none), SEC_E_NO_CREDENTIALS);
+    CHECK_ST(n_cred(&h, SECPKG_CRED_OUTBOUND, none), SEC_E_NO_CREDENTIALS);
 }
 
 /* NTLM inside SPNEGO, both ends ours, no Kerberos anywhere. */
@@ -251,8 +269,8 @@ static void ntlm_spnego(void)
     memcpy(srv, SRV_NTLM, sizeof(srv));
     srv[1] = users;
     memset(&h, 0, sizeof(h));
-    CHECK_ST(nego_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
-    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
+    CHECK_ST(n_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
     CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom", ISC_REQ_CONFIDENTIALITY, NULL), SEC_E_OK);
     /* init(NTLM NEGOTIATE), resp(CHALLENGE), resp(AUTH + MIC), resp(completed + MIC), then
      * the client's last call reads the server's MIC and sends nothing */
@@ -299,7 +317,7 @@ static void ntlm_spnego(void)
                                             "wrong", "packages", "ntlm",   NULL};
         CredHandle bc;
         memset(&h, 0, sizeof(h));
-        CHECK_ST(nego_cred(&bc, SECPKG_CRED_OUTBOUND, badpw), SEC_E_OK);
+        CHECK_ST(n_cred(&bc, SECPKG_CRED_OUTBOUND, badpw), SEC_E_OK);
         CHECK_ST(n_loop(&h, &bc, &sc, "HTTP/server.testdom", 0, NULL), SEC_E_LOGON_DENIED);
         n_free(&h);
         FreeCredentialsHandle(&bc);
@@ -317,14 +335,208 @@ static void raw_ntlm(void)
     memcpy(srv, SRV_NTLM, sizeof(srv));
     srv[1] = users;
     memset(&h, 0, sizeof(h));
-    CHECK_ST(nego_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(n_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
     CHECK_ST(t_client_cred(&cc, "bob", "TESTDOM", "Passw0rd!"), SEC_E_OK);
     CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom", 0, NULL), SEC_E_OK);
     CHECK(h.nlegs == 4 && h.len[3] == 0); /* NEGOTIATE, CHALLENGE, AUTHENTICATE, (nothing) */
     CHECK(memcmp(h.tok[1], "NTLMSSP\0\2", 9) == 0);
     check_name(&h.sctx, "TESTDOM\\bob");
     check_nego_info(&h.sctx, "NTLM");
+    { /* no SPNEGO, no mechListMIC: the first message is SeqNum 0 */
+        uint8_t sig[16];
+        char msg[] = "raw NTLM through Negotiate";
+        CHECK_ST(sign_one(&h.sctx, msg, sig), SEC_E_OK);
+        CHECK(sspx_get_le32(sig + 12) == 0);
+        CHECK_ST(verify_one(&h.cctx, msg, sig), SEC_E_OK);
+    }
     n_free(&h);
+    FreeCredentialsHandle(&sc);
+    FreeCredentialsHandle(&cc);
+}
+
+/* ------------------------------------- NTLM's reset after the mechListMIC */
+
+/* The NTLM sub-context of a complete Negotiate context (a reference), or NULL. */
+static sspx_ctx *ntlm_sub(CtxtHandle *h)
+{
+    sspx_ctx *ctx = NULL, *sub = NULL;
+    if (sspx_handle_get(h, SSPX_OBJ_CTX, (void **)&ctx) != SEC_E_OK)
+        return NULL;
+    nego_ctx *n = ctx->state;
+    if (n->sub && strcmp(n->sub->pkg->name, "NTLM") == 0) {
+        sub = n->sub;
+        sspx_ctx_ref(sub);
+    }
+    sspx_ctx_unref(ctx);
+    return sub;
+}
+
+/* The first 8 bytes of one direction's RC4 keystream, from its start (the
+ * sealing key of that direction, MS-NLMP 3.4.5.3). */
+static void fresh_keystream(const ntlm_ctx *n, bool client_to_server, uint8_t ks[8])
+{
+    uint8_t k[16], zero[8] = {0};
+    size_t klen = 0;
+    sspx_rc4 r = {0};
+    CHECK_ST(ntlm_SEALKEY(n->flags, n->session_key, client_to_server, k, &klen), SEC_E_OK);
+    CHECK_ST(sspx_rc4_init(&r, k, klen), SEC_E_OK);
+    CHECK_ST(sspx_rc4_update(&r, zero, ks, 8), SEC_E_OK);
+    sspx_rc4_free(&r);
+}
+
+/* The keystream bytes an NTLM signature (ESS + KEY_EXCH, 2.2.2.9.2) was made
+ * with: Checksum XOR HMAC_MD5(SignKey, SeqNum || data)[0..7]; SeqNum read from
+ * the signature. */
+static void used_keystream(const ntlm_ctx *n, bool client_to_server, const uint8_t sig[16],
+                           const void *data, size_t len, uint8_t ks[8])
+{
+    uint8_t key[16], mac[16];
+    sspx_iov v[2] = {{sig + 12, 4}, {data, len}};
+    CHECK_ST(ntlm_SIGNKEY(n->session_key, client_to_server, key), SEC_E_OK);
+    CHECK_ST(sspx_hmac_md5v(key, 16, v, 2, mac), SEC_E_OK);
+    for (int i = 0; i < 8; i++)
+        ks[i] = sig[4 + i] ^ mac[i];
+}
+
+/*
+ * MS-SPNG 3.3.5.1: the mechListMIC and the first application message are made
+ * with the same RC4 state (NTLM's reset_crypto after the MIC exchange); the
+ * sequence numbers go on: the MICs carry 0, the first messages 1 (as Windows,
+ * Samba and gss-ntlmssp; tests/interop/test_ntlm_gssntlmssp.py checks the
+ * latter).
+ */
+static void ntlm_reset(void)
+{
+    CredHandle sc, cc;
+    static n_hs h;
+    const char *srv[7];
+    spnego_token t0, t2, t3;
+    sspx_ctx *csub, *ssub;
+    memcpy(srv, SRV_NTLM, sizeof(srv));
+    srv[1] = users;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
+    CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom",
+                    ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY, NULL),
+             SEC_E_OK);
+    CHECK(h.nlegs == 5);
+    CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t0), SEC_E_OK);
+    CHECK_ST(spnego_decode(h.tok[2], h.len[2], &t2), SEC_E_OK);
+    CHECK_ST(spnego_decode(h.tok[3], h.len[3], &t3), SEC_E_OK);
+    CHECK(t2.resp.mech_list_mic.present && t2.resp.mech_list_mic.len == 16);
+    CHECK(t3.resp.mech_list_mic.present && t3.resp.mech_list_mic.len == 16);
+    csub = ntlm_sub(&h.cctx);
+    ssub = ntlm_sub(&h.sctx);
+    CHECK(csub && ssub);
+    if (csub && ssub && t2.resp.mech_list_mic.len == 16 && t3.resp.mech_list_mic.len == 16) {
+        const ntlm_ctx *cn = csub->state, *sn = ssub->state;
+        const uint8_t *cmic = t2.resp.mech_list_mic.p, *smic = t3.resp.mech_list_mic.p;
+        uint8_t c2s[8], s2c[8], ks[8], sig[16];
+        char cmsg[] = "first message, client to server", smsg[] = "first message, server to client";
+        /* the signatures' checksums go through RC4 only with both flags */
+        CHECK((cn->flags & NTLMSSP_NEGOTIATE_KEY_EXCH) &&
+              (cn->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) && cn->flags == sn->flags);
+        fresh_keystream(cn, true, c2s);
+        fresh_keystream(cn, false, s2c);
+        /* the MICs: SeqNum 0, each direction's first keystream bytes */
+        CHECK(sspx_get_le32(cmic + 12) == 0 && sspx_get_le32(smic + 12) == 0);
+        used_keystream(cn, true, cmic, t0.init.mech_types.p, t0.init.mech_types.len, ks);
+        CHECK_MEM(ks, c2s, 8);
+        used_keystream(cn, false, smic, t0.init.mech_types.p, t0.init.mech_types.len, ks);
+        CHECK_MEM(ks, s2c, 8);
+        /* after the reset: the same keystream bytes again, SeqNum 1 */
+        CHECK(cn->send_seq == 1 && cn->recv_seq == 1 && sn->send_seq == 1 && sn->recv_seq == 1);
+        CHECK_ST(sign_one(&h.cctx, cmsg, sig), SEC_E_OK);
+        CHECK(sspx_get_le32(sig + 12) == 1);
+        used_keystream(cn, true, sig, cmsg, strlen(cmsg), ks);
+        CHECK_MEM(ks, c2s, 8);
+        CHECK_ST(verify_one(&h.sctx, cmsg, sig), SEC_E_OK);
+        CHECK_ST(sign_one(&h.sctx, smsg, sig), SEC_E_OK);
+        CHECK(sspx_get_le32(sig + 12) == 1);
+        used_keystream(cn, false, sig, smsg, strlen(smsg), ks);
+        CHECK_MEM(ks, s2c, 8);
+        CHECK_ST(verify_one(&h.cctx, smsg, sig), SEC_E_OK);
+    }
+    sspx_ctx_unref(csub);
+    sspx_ctx_unref(ssub);
+    messages(&h.cctx, &h.sctx); /* and on from there */
+    n_free(&h);
+    FreeCredentialsHandle(&sc);
+    FreeCredentialsHandle(&cc);
+}
+
+/*
+ * Negative: a peer that does not reset after the MIC (sspx before it did, or
+ * an SPNEGO without MS-SPNG 3.3.5.1) is out of step from the first message:
+ * refused with SEC_E_MESSAGE_ALTERED, never accepted, and the failed check
+ * leaves the receiver as it was. The reset slot refuses an incomplete NTLM
+ * context; Kerberos has none (its messages are checked in kerberos()).
+ */
+static void ntlm_reset_negative(void)
+{
+    CredHandle sc, cc;
+    static n_hs h;
+    const char *srv[7];
+    sspx_ctx *ssub;
+    uint8_t sig[16], skip[8] = {0};
+    char msg[] = "after the handshake";
+    memcpy(srv, SRV_NTLM, sizeof(srv));
+    srv[1] = users;
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
+    CHECK_ST(n_loop(&h, &cc, &sc, "HTTP/server.testdom",
+                    ISC_REQ_CONFIDENTIALITY | ISC_REQ_INTEGRITY, NULL),
+             SEC_E_OK);
+    ssub = ntlm_sub(&h.sctx);
+    CHECK(ssub != NULL);
+    if (ssub) {
+        ntlm_ctx *sn = ssub->state;
+        /* the server's receive handle where it was before the reset: 8 bytes in */
+        CHECK_ST(sspx_rc4_update(&sn->recv_rc4, skip, skip, sizeof(skip)), SEC_E_OK);
+        CHECK_ST(sign_one(&h.cctx, msg, sig), SEC_E_OK);
+        CHECK_ST(verify_one(&h.sctx, msg, sig), SEC_E_MESSAGE_ALTERED);
+        CHECK_ST(verify_one(&h.sctx, msg, sig), SEC_E_MESSAGE_ALTERED);
+        CHECK(sn->recv_seq == 1);
+        /* a reset brings it back in step with the client's first keystream bytes;
+         * the client's next message is its second (SeqNum 2, keystream 8 bytes on):
+         * a receiver reset at the wrong moment is refused the same way */
+        CHECK_ST(ssub->pkg->reset_crypto(ssub), SEC_E_OK);
+        CHECK_ST(verify_one(&h.sctx, msg, sig), SEC_E_OK);
+        CHECK_ST(sign_one(&h.cctx, msg, sig), SEC_E_OK);
+        CHECK(sspx_get_le32(sig + 12) == 2);
+        CHECK_ST(ssub->pkg->reset_crypto(ssub), SEC_E_OK);
+        CHECK_ST(verify_one(&h.sctx, msg, sig), SEC_E_MESSAGE_ALTERED);
+    }
+    sspx_ctx_unref(ssub);
+    n_free(&h);
+
+    /* an NTLM context still in its handshake: nothing to reset, refused */
+    {
+        SecBuffer ob = {TOKMAX, SECBUFFER_TOKEN, h.tok[0]};
+        SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+        CredHandle nc;
+        sspx_ctx *ctx = NULL;
+        CHECK_ST(t_client_cred(&nc, "bob", "TESTDOM", "Passw0rd!"), SEC_E_OK);
+        CHECK_ST(InitializeSecurityContextA(&nc, NULL, "HTTP/x", 0, 0, SECURITY_NATIVE_DREP, NULL,
+                                            0, &h.cctx, &od, &h.cattr, NULL),
+                 SEC_I_CONTINUE_NEEDED);
+        h.have_c = 1;
+        CHECK_ST(sspx_handle_get(&h.cctx, SSPX_OBJ_CTX, (void **)&ctx), SEC_E_OK);
+        if (ctx) {
+            CHECK(ctx->pkg->reset_crypto != NULL);
+            CHECK_ST(ctx->pkg->reset_crypto(ctx), SEC_E_INVALID_HANDLE);
+            sspx_ctx_unref(ctx);
+        }
+        n_free(&h);
+        FreeCredentialsHandle(&nc);
+    }
+    /* Kerberos: no slot, nothing reset */
+    {
+        const sspx_package *krb = sspx_package_find("Kerberos");
+        CHECK(!krb || krb->reset_crypto == NULL);
+    }
     FreeCredentialsHandle(&sc);
     FreeCredentialsHandle(&cc);
 }
@@ -363,8 +575,8 @@ static void bad_tokens(void)
     size_t n = 0;
     memcpy(srv, SRV_NTLM, sizeof(srv));
     srv[1] = users;
-    CHECK_ST(nego_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
-    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
+    CHECK_ST(n_cred(&sc, SECPKG_CRED_INBOUND, srv), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_NTLM), SEC_E_OK);
 
     /* the client's mechListMIC altered in flight */
     flip_leg = 2;
@@ -443,7 +655,7 @@ static void kerberos(void)
     CredHandle sc, cc;
     static n_hs h;
     CHECK_ST(srv_cred(&sc, 0, 1), SEC_E_OK);
-    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, NULL), SEC_E_OK); /* KRB5CCNAME */
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, NULL), SEC_E_OK); /* KRB5CCNAME */
     memset(&h, 0, sizeof(h));
     CHECK_ST(
         n_loop(&h, &cc, &sc, "HTTP/localhost", ISC_REQ_MUTUAL_AUTH | ISC_REQ_CONFIDENTIALITY, NULL),
@@ -486,7 +698,7 @@ static void mixed(void)
     static n_hs h;
     CHECK_ST(srv_cred(&sboth, 1, 1), SEC_E_OK);
     CHECK_ST(srv_cred(&sntlm, 1, 0), SEC_E_OK);
-    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
 
     /* both offered, Kerberos preferred */
     memset(&h, 0, sizeof(h));
@@ -502,7 +714,7 @@ static void mixed(void)
 
     /* no ticket can be had (the domain is no realm; no KDC is asked beyond
      * the configuration): NTLM alone is offered and used */
-    CHECK_ST(nego_cred(&cnorealm, SECPKG_CRED_OUTBOUND, CLI_NOREALM), SEC_E_OK);
+    CHECK_ST(n_cred(&cnorealm, SECPKG_CRED_OUTBOUND, CLI_NOREALM), SEC_E_OK);
     memset(&h, 0, sizeof(h));
     CHECK_ST(n_loop(&h, &cnorealm, &sboth, "HTTP/localhost", ISC_REQ_CONFIDENTIALITY, NULL),
              SEC_E_OK);
@@ -569,7 +781,7 @@ static void downgrade(void)
     CredHandle sboth, cc;
     static n_hs h;
     CHECK_ST(srv_cred(&sboth, 1, 1), SEC_E_OK);
-    CHECK_ST(nego_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
     memset(&h, 0, sizeof(h));
     CHECK_ST(n_loop(&h, &cc, &sboth, "HTTP/localhost", 0, strip_krb), SEC_E_MESSAGE_ALTERED);
     CHECK(h.nlegs == 5); /* init, resp(supportedMech NTLM), NEGOTIATE, CHALLENGE, AUTH+MIC */
@@ -597,6 +809,8 @@ int main(int argc, char **argv)
     package_listed();
     credentials();
     ntlm_spnego();
+    ntlm_reset();
+    ntlm_reset_negative();
     raw_ntlm();
     bad_tokens();
     if (realm_start(src) != 0) {

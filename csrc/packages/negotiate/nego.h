@@ -58,6 +58,22 @@ SSPX_WUR sspx_status nego_set_mech_types(nego_ctx *c, const uint8_t *p, size_t l
 SSPX_WUR sspx_status nego_emit_resp(sspx_step_out *out, int neg_state, int supported_mech,
                                     const sspx_bytes *tok, const uint8_t *mic, size_t mic_len);
 
+/*
+ * The end of a SPNEGO exchange with the mechanism's context complete: once a
+ * mechListMIC was made or checked with the sub-context, its package restarts
+ * its message-protection state (the reset_crypto slot; NTLM: the RC4 handles,
+ * MS-SPNG 3.3.5.1) before the first application message, then the context
+ * takes the sub-context's name and expiry (nego_finish). Called after the last
+ * MIC operation of the exchange, on both sides.
+ */
+static inline SSPX_WUR sspx_status nego_complete(sspx_ctx *ctx)
+{
+    nego_ctx *c = ctx->state;
+    if ((c->mic_sent || c->mic_verified) && c->sub->pkg->reset_crypto)
+        GUARD(c->sub->pkg->reset_crypto(c->sub));
+    return nego_finish(ctx);
+}
+
 /* nego_server.c / nego_client.c */
 SSPX_WUR sspx_status nego_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);
 SSPX_WUR sspx_status nego_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);

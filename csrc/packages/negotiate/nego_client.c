@@ -93,7 +93,7 @@ static sspx_status init_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_ou
         if (r.mech_list_mic.present)
             GUARD(nego_mic_verify(ctx, r.mech_list_mic.p, r.mech_list_mic.len));
         ENSURE(c->mic_verified || !c->mic_required, SSPX_ERR_NEGO_MIC_MISSING);
-        return nego_finish(ctx);
+        return nego_complete(ctx);
     }
     if (r.has_supported_mech) {
         int m = nego_mech_of_oid(&r.supported_mech);
@@ -132,7 +132,7 @@ static sspx_status init_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_ou
         GUARD_GOTO(nego_mic_verify(ctx, r.mech_list_mic.p, r.mech_list_mic.len));
     if (r.neg_state == SPNEGO_ACCEPT_COMPLETED && !tok.len && !c->mic_required &&
         c->mech != NEGO_NTLM) {
-        st = nego_finish(ctx); /* e.g. Kerberos, first choice: no MIC exchange */
+        st = nego_complete(ctx); /* e.g. Kerberos, first choice: no MIC exchange */
         goto out;
     }
     if (r.neg_state == SPNEGO_ACCEPT_COMPLETED && c->mic_verified) {
@@ -140,7 +140,7 @@ static sspx_status init_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_ou
          * sub-context produced one */
         if (tok.len)
             GUARD_GOTO(nego_emit_resp(out, SPNEGO_NEG_STATE_ABSENT, NEGO_NONE, &tok, NULL, 0));
-        st = nego_finish(ctx);
+        st = nego_complete(ctx);
         goto out;
     }
     ENSURE_GOTO(r.neg_state != SPNEGO_ACCEPT_COMPLETED || !c->mic_required,

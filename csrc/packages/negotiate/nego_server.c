@@ -32,7 +32,7 @@ static sspx_status accept_raw(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_o
     st = nego_sub_step(ctx, in, in->token, in->token_len, &out->token, &out->ret_flags);
     GUARD(st);
     if (st == SEC_E_OK)
-        GUARD(nego_finish(ctx));
+        GUARD(nego_complete(ctx));
     return st;
 }
 
@@ -58,7 +58,7 @@ static sspx_status server_complete(sspx_ctx *ctx, sspx_step_out *out, const sspx
     }
     GUARD(nego_emit_resp(out, SPNEGO_ACCEPT_COMPLETED, supported, tok, mic_len ? mic : NULL,
                          mic_len));
-    GUARD(nego_finish(ctx));
+    GUARD(nego_complete(ctx));
     return SEC_E_OK;
 }
 
@@ -113,7 +113,7 @@ static sspx_status accept_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_
         ENSURE(r.mech_list_mic.present, SSPX_ERR_NEGO_MIC_MISSING);
         GUARD(nego_mic_verify(ctx, r.mech_list_mic.p, r.mech_list_mic.len));
         GUARD(nego_emit_resp(out, SPNEGO_ACCEPT_COMPLETED, NEGO_NONE, NULL, NULL, 0));
-        GUARD(nego_finish(ctx));
+        GUARD(nego_complete(ctx));
         return SEC_E_OK;
     }
     ENSURE(r.response_token.present && r.response_token.len, SSPX_ERR_NEGO_UNEXPECTED);

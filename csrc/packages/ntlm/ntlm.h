@@ -83,8 +83,11 @@ SSPX_WUR sspx_status ntlm_wstr_set(ntlm_wstr *w, const char *utf8);
 /* Append a name in wire form (UTF-16LE or OEM = its UTF-8 bytes). */
 bool ntlm_wstr_put_u16(uint8_t *out, size_t cap, size_t *pos, const ntlm_wstr *w);
 bool ntlm_wstr_put_oem(uint8_t *out, size_t cap, size_t *pos, const ntlm_wstr *w);
-/* Derive sign/seal keys and RC4 handles for `flags`, for the client or server side. */
+/* Derive sign/seal keys and RC4 handles for `flags`, for the client or server side;
+ * sequence numbers from 0. */
 SSPX_WUR sspx_status ntlm_setup_keys(ntlm_ctx *c, bool server);
+/* Only the two RC4 handles, keyed afresh (sequence numbers and signing keys untouched). */
+SSPX_WUR sspx_status ntlm_seal_init(ntlm_ctx *c, bool server);
 
 /* ntlm_server.c / ntlm_client.c */
 SSPX_WUR sspx_status ntlm_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out);
@@ -98,6 +101,8 @@ SSPX_WUR sspx_status ntlm_make_signature(sspx_ctx *ctx, sspx_msg *msg);
 SSPX_WUR sspx_status ntlm_verify_signature(sspx_ctx *ctx, sspx_msg *msg);
 SSPX_WUR sspx_status ntlm_encrypt(sspx_ctx *ctx, sspx_msg *msg);
 SSPX_WUR sspx_status ntlm_decrypt(sspx_ctx *ctx, sspx_msg *msg);
+/* The package's reset_crypto slot (Negotiate, after the SPNEGO mechListMIC). */
+SSPX_WUR sspx_status ntlm_reset_crypto(sspx_ctx *ctx);
 
 /* Decode a name field of an AUTHENTICATE/NEGOTIATE message to UTF-8. */
 SSPX_WUR sspx_status ntlm_field_utf8(const ntlm_field *f, bool unicode, char *out, size_t cap);

@@ -156,10 +156,25 @@ sspx_status ntlm_KXKEY_v1(uint32_t flags, const uint8_t sbk[16], const uint8_t l
     return SEC_E_OK;
 }
 
-sspx_status ntlm_setup_keys(ntlm_ctx *c, bool server)
+/* The two sealing (RC4) handles from the start of their keystreams:
+ * SEALKEY of the direction each one serves (3.4.5.3). */
+sspx_status ntlm_seal_init(ntlm_ctx *c, bool server)
 {
     uint8_t k[16];
-    size_t klen;
+    size_t klen = 0;
+    sspx_status st = ntlm_SEALKEY(c->flags, c->session_key, !server, k, &klen);
+    if (st >= 0)
+        st = sspx_rc4_init(&c->send_rc4, k, klen);
+    if (st >= 0)
+        st = ntlm_SEALKEY(c->flags, c->session_key, server, k, &klen);
+    if (st >= 0)
+        st = sspx_rc4_init(&c->recv_rc4, k, klen);
+    sspx_wipe(k, sizeof(k));
+    return st;
+}
+
+sspx_status ntlm_setup_keys(ntlm_ctx *c, bool server)
+{
     bool ess = c->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY;
     c->send_seq = c->recv_seq = 0;
     if (ess) {
@@ -167,10 +182,5 @@ sspx_status ntlm_setup_keys(ntlm_ctx *c, bool server)
         GUARD(ntlm_SIGNKEY(c->session_key, !server, c->send_sign));
         GUARD(ntlm_SIGNKEY(c->session_key, server, c->recv_sign));
     }
-    GUARD(ntlm_SEALKEY(c->flags, c->session_key, !server, k, &klen));
-    GUARD(sspx_rc4_init(&c->send_rc4, k, klen));
-    GUARD(ntlm_SEALKEY(c->flags, c->session_key, server, k, &klen));
-    GUARD(sspx_rc4_init(&c->recv_rc4, k, klen));
-    sspx_wipe(k, sizeof(k));
-    return SEC_E_OK;
+    return ntlm_seal_init(c, server);
 }

@@ -211,3 +211,25 @@ sspx_status ntlm_decrypt(sspx_ctx *ctx, sspx_msg *msg)
 {
     return check(ctx, msg, true);
 }
+
+/*
+ * Negotiate's reset after the SPNEGO mechListMIC, MS-SPNG 3.3.5.1 ("NTLM RC4
+ * Key State for MechListMIC and First Signed Message"): the MIC is made and
+ * checked with the handles' first keystream bytes, and the handles are then
+ * put back where they were, so that the first application message uses the
+ * same RC4 state as the MIC. Only the RC4 handles: the sequence numbers go on
+ * (the MIC was 0, the first application message is 1), as MS-SPNG describes
+ * and Samba (gensec_may_reset_crypto with reset_full = false after a MIC
+ * check) and gss-ntlmssp (GSS_NTLMSSP_RESET_CRYPTO_OID, set by MIT's SPNEGO)
+ * do. Both
+ * handles: one that the MIC exchange did not use is at its start already.
+ * Keys not derived yet (no MIC was made): nothing to reset.
+ */
+sspx_status ntlm_reset_crypto(sspx_ctx *ctx)
+{
+    ntlm_ctx *c = ctx->state;
+    ENSURE(c->state == NTLM_S_DONE, SSPX_ERR_CTX_NOT_COMPLETE);
+    if (!c->keys_ready)
+        return SEC_E_OK;
+    return ntlm_seal_init(c, ctx->server);
+}

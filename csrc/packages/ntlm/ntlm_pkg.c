@@ -376,6 +376,7 @@ const sspx_package sspx_ntlm_package = {
     .verify_signature = ntlm_verify_signature,
     .encrypt = ntlm_encrypt,
     .decrypt = ntlm_decrypt,
+    .reset_crypto = ntlm_reset_crypto,
     .describe = ntlm_describe,
     .recognise = ntlm_recognise,
 };
