@@ -137,7 +137,10 @@ SECURITY_STATUS sspx_ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len, s
     si.req_flags = ctx->req_flags;
     si.target = ctx->target;
     st = sspx_ctx_run_step(ctx, &si, &so);
-    if (st >= 0 && so.token.len) {
+    /* a failure's error token (Kerberos KRB-ERROR) only with ASC_REQ_EXTENDED_ERROR */
+    if (st < 0 && !(so.error_token && ctx->server && (ctx->req_flags & ASC_REQ_EXTENDED_ERROR)))
+        sspx_bytes_clear(&so.token);
+    if (so.token.len) {
         out->data = so.token.data; /* hand the buffer over */
         out->len = so.token.len;
         so.token.data = NULL;

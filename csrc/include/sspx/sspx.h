@@ -175,7 +175,9 @@ SSPX_API void sspx_ctx_free(sspx_ctx **ctx);
  * One leg of the handshake. `in` is the peer's token (NULL/0 for a client's
  * first call). On SEC_E_OK or SEC_I_CONTINUE_NEEDED `*out` holds the token to
  * send (possibly empty). The status is also returned on failure; the
- * context is then unusable except for sspx_ctx_free.
+ * context is then unusable except for sspx_ctx_free. A server context made
+ * with ASC_REQ_EXTENDED_ERROR may then hold in `*out` an error token for the
+ * client (Kerberos: a KRB-ERROR); free it as usual.
  */
 SSPX_API SECURITY_STATUS sspx_ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len,
                                        sspx_buf *out);
