@@ -941,6 +941,19 @@ static void password_creds(CredHandle *sc)
         CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, &id, NULL,
                                            NULL, &pc, NULL),
                  SEC_E_INVALID_PARAMETER);
+        /* a NUL inside a length-counted field; an oversized field */
+        static unsigned char nul_user[] = {'b', 0, 'b'}, big[2000];
+        memset(big, 'a', sizeof(big));
+        id.User = nul_user;
+        id.UserLength = sizeof(nul_user);
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, &id, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
+        id.User = big;
+        id.UserLength = sizeof(big);
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, &id, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
     }
 
     /* an unreachable KDC (a realm whose KDC port is closed) and an unknown

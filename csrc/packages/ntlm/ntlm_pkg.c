@@ -184,43 +184,8 @@ void ntlm_cred_free(void *state)
     sspx_users_clear(&cr->users);
 }
 
-/* Convert SEC_WINNT_AUTH_IDENTITY_A/W (outbound) and SSPX_SERVER_AUTH_DATA
- * (inbound) into configuration. */
-static sspx_status u16_to_cfg(sspx_config *cfg, const char *key, const unsigned short *s, ULONG n)
-{
-    char out[4 * NTLM_NAME_MAX + 4];
-    uint8_t tmp[2 * NTLM_NAME_MAX];
-    if (!s)
-        return SEC_E_OK;
-    ENSURE(n <= NTLM_NAME_MAX, SSPX_ERR_BAD_AUTH_DATA);
-    for (ULONG i = 0; i < n; i++) {
-        tmp[2 * i] = (uint8_t)s[i];
-        tmp[2 * i + 1] = (uint8_t)(s[i] >> 8);
-    }
-    if (n == 0)
-        out[0] = 0;
-    else
-        ENSURE(sspx_utf16le_to_utf8(tmp, 2 * (size_t)n, out, sizeof(out)), SSPX_ERR_BAD_AUTH_DATA);
-    sspx_status st = sspx_config_set(cfg, key, out);
-    sspx_wipe(out, sizeof(out));
-    sspx_wipe(tmp, sizeof(tmp));
-    return st;
-}
-
-static sspx_status a_to_cfg(sspx_config *cfg, const char *key, const unsigned char *s, ULONG n)
-{
-    char out[1024];
-    if (!s)
-        return SEC_E_OK;
-    ENSURE(n < sizeof(out), SSPX_ERR_BAD_AUTH_DATA);
-    memcpy(out, s, n);
-    out[n] = 0;
-    ENSURE(strlen(out) == n, SSPX_ERR_BAD_AUTH_DATA);
-    sspx_status st = sspx_config_set(cfg, key, out);
-    sspx_wipe(out, sizeof(out));
-    return st;
-}
-
+/* SSPX_SERVER_AUTH_DATA (inbound) and SEC_WINNT_AUTH_IDENTITY_A/W (outbound)
+ * into configuration. */
 sspx_status ntlm_auth_data(unsigned usage, const void *auth_data, sspx_config *cfg)
 {
     ULONG first = *(const ULONG *)auth_data;
@@ -257,20 +222,8 @@ sspx_status ntlm_auth_data(unsigned usage, const void *auth_data, sspx_config *c
         return SEC_E_OK;
     }
     /* SEC_WINNT_AUTH_IDENTITY_A / _W: Flags says which (sspi.h) */
-    const SEC_WINNT_AUTH_IDENTITY_A *a = auth_data;
     ENSURE(usage & SECPKG_CRED_OUTBOUND, SSPX_ERR_BAD_AUTH_DATA);
-    if (a->Flags & SEC_WINNT_AUTH_IDENTITY_UNICODE) {
-        const SEC_WINNT_AUTH_IDENTITY_W *w = auth_data;
-        GUARD(u16_to_cfg(cfg, "user", w->User, w->UserLength));
-        GUARD(u16_to_cfg(cfg, "domain", w->Domain, w->DomainLength));
-        GUARD(u16_to_cfg(cfg, "password", w->Password, w->PasswordLength));
-        return SEC_E_OK;
-    }
-    ENSURE(a->Flags & SEC_WINNT_AUTH_IDENTITY_ANSI, SSPX_ERR_BAD_AUTH_DATA);
-    GUARD(a_to_cfg(cfg, "user", a->User, a->UserLength));
-    GUARD(a_to_cfg(cfg, "domain", a->Domain, a->DomainLength));
-    GUARD(a_to_cfg(cfg, "password", a->Password, a->PasswordLength));
-    return SEC_E_OK;
+    return sspx_identity_to_config(auth_data, cfg);
 }
 
 static void ntlm_ctx_free(void *state)
