@@ -690,6 +690,92 @@ static void kerberos(void)
     FreeCredentialsHandle(&cc);
 }
 
+/* One server leg on `tok` with ASC_REQ_EXTENDED_ERROR; the output to out. */
+static SECURITY_STATUS accept_ext(CredHandle *sc, uint8_t *tok, ULONG len, uint8_t *out,
+                                  ULONG *out_len, ULONG *attr)
+{
+    SecBuffer ib = {len, SECBUFFER_TOKEN, tok}, ob = {TOKMAX, SECBUFFER_TOKEN, out};
+    SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
+    CtxtHandle x;
+    SECURITY_STATUS st = AcceptSecurityContext(sc, NULL, &id, ASC_REQ_EXTENDED_ERROR,
+                                               SECURITY_NATIVE_DREP, &x, &od, attr, NULL);
+    *out_len = ob.cbBuffer;
+    if (st >= 0)
+        DeleteSecurityContext(&x);
+    return st;
+}
+
+/* "60 .. 06 09 <krb5> 03 00": a GSS-framed KRB-ERROR (RFC 4121 4.1) */
+static int krb_error_framed(const uint8_t *p, size_t n)
+{
+    static const uint8_t oid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+    size_t off = 2 + ((p[1] & 0x80) ? (p[1] & 0x7f) : 0);
+    return n > off + sizeof(oid) + 2 && p[0] == 0x60 && !memcmp(p + off, oid, sizeof(oid)) &&
+           p[off + sizeof(oid)] == 0x03 && p[off + sizeof(oid) + 1] == 0x00;
+}
+
+/* ASC_REQ_EXTENDED_ERROR: a Kerberos failure's KRB-ERROR reaches the client,
+ * inside a NegTokenResp (negState reject) for SPNEGO, raw for a raw AP-REQ. */
+static void extended_error(void)
+{
+    CredHandle sc, cc, kc;
+    static n_hs h;
+    static uint8_t out[TOKMAX];
+    ULONG out_len = 0, attr = 0;
+    spnego_token t;
+    CHECK_ST(srv_cred(&sc, 0, 1), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, NULL), SEC_E_OK);
+    memset(&h, 0, sizeof(h));
+    {
+        SecBuffer ob = {TOKMAX, SECBUFFER_TOKEN, h.tok[0]};
+        SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+        CHECK_ST(InitializeSecurityContextA(&cc, NULL, "HTTP/localhost", 0, 0, SECURITY_NATIVE_DREP,
+                                            NULL, 0, &h.cctx, &od, &h.cattr, NULL),
+                 SEC_I_CONTINUE_NEEDED);
+        h.have_c = 1;
+        h.len[0] = ob.cbBuffer;
+    }
+    h.tok[0][h.len[0] - 20] ^= 1; /* the authenticator's cipher, the init's last field */
+    CHECK_ST(accept_ext(&sc, h.tok[0], h.len[0], out, &out_len, &attr), SEC_E_LOGON_DENIED);
+    CHECK(attr & ASC_RET_EXTENDED_ERROR);
+    CHECK(out_len > 0 && spnego_decode(out, out_len, &t) == SEC_E_OK &&
+          t.kind == SPNEGO_NEG_TOKEN_RESP && t.resp.neg_state == SPNEGO_REJECT &&
+          t.resp.response_token.present &&
+          krb_error_framed(t.resp.response_token.p, t.resp.response_token.len));
+    /* without the flag: nothing to send */
+    {
+        SecBuffer ib = {h.len[0], SECBUFFER_TOKEN, h.tok[0]}, ob = {TOKMAX, SECBUFFER_TOKEN, out};
+        SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib}, od = {SECBUFFER_VERSION, 1, &ob};
+        CtxtHandle x;
+        CHECK_ST(
+            AcceptSecurityContext(&sc, NULL, &id, 0, SECURITY_NATIVE_DREP, &x, &od, &attr, NULL),
+            SEC_E_LOGON_DENIED);
+        CHECK(ob.cbBuffer == 0);
+    }
+    n_free(&h);
+    /* a raw AP-REQ: the KRB-ERROR raw */
+    CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, NULL, NULL,
+                                       NULL, &kc, NULL),
+             SEC_E_OK);
+    memset(&h, 0, sizeof(h));
+    {
+        SecBuffer ob = {TOKMAX, SECBUFFER_TOKEN, h.tok[0]};
+        SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+        CHECK_ST(InitializeSecurityContextA(&kc, NULL, "HTTP/localhost", 0, 0, SECURITY_NATIVE_DREP,
+                                            NULL, 0, &h.cctx, &od, &h.cattr, NULL),
+                 SEC_E_OK);
+        h.have_c = 1;
+        h.len[0] = ob.cbBuffer;
+    }
+    h.tok[0][h.len[0] - 20] ^= 1;
+    CHECK_ST(accept_ext(&sc, h.tok[0], h.len[0], out, &out_len, &attr), SEC_E_LOGON_DENIED);
+    CHECK(out_len > 0 && krb_error_framed(out, out_len));
+    n_free(&h);
+    FreeCredentialsHandle(&kc);
+    FreeCredentialsHandle(&cc);
+    FreeCredentialsHandle(&sc);
+}
+
 /* A client with an explicit identity: a password for Kerberos (its own TGT,
  * as Windows) and NTLM alike */
 static void mixed(void)
@@ -820,6 +906,7 @@ int main(int argc, char **argv)
         return 1;
     }
     kerberos();
+    extended_error();
     mixed();
     downgrade();
     realm_stop();

@@ -43,6 +43,7 @@ typedef struct nego_ctx {
     size_t mech_types_len;
     int offered[NEGO_NMECH]; /* client: mechanisms listed, in order */
     size_t noffered;
+    bool sub_error_token; /* the failed sub-step left an error token (KRB-ERROR) in out_tok */
 } nego_ctx;
 
 /* nego_pkg.c */
@@ -55,6 +56,11 @@ SSPX_WUR sspx_status nego_mic_make(sspx_ctx *ctx, uint8_t *mic, size_t cap, size
 SSPX_WUR sspx_status nego_mic_verify(sspx_ctx *ctx, const uint8_t *mic, size_t len);
 SSPX_WUR sspx_status nego_finish(sspx_ctx *ctx);
 SSPX_WUR sspx_status nego_set_mech_types(nego_ctx *c, const uint8_t *p, size_t len);
+/* Server, after a failed sub-step: with ASC_REQ_EXTENDED_ERROR and an error
+ * token from the sub-package, hand it to the client (raw, or in a
+ * NegTokenResp with negState reject); returns `st` unchanged. */
+SSPX_WUR sspx_status nego_fail(sspx_ctx *ctx, sspx_step_out *out, sspx_bytes *tok, bool raw,
+                               sspx_status st);
 SSPX_WUR sspx_status nego_emit_resp(sspx_step_out *out, int neg_state, int supported_mech,
                                     const sspx_bytes *tok, const uint8_t *mic, size_t mic_len);
 

@@ -142,6 +142,23 @@ static void nego_cred_free(void *state)
         sspx_cred_unref(cr->sub[m]);
 }
 
+sspx_status nego_fail(sspx_ctx *ctx, sspx_step_out *out, sspx_bytes *tok, bool raw, sspx_status st)
+{
+    nego_ctx *c = ctx->state;
+    if (st >= 0 || !c->sub_error_token || !tok->len)
+        return st;
+    sspx_bytes_clear(&out->token);
+    if (raw) {
+        if (sspx_bytes_set(&out->token, tok->data, tok->len) < 0)
+            return st;
+    } else if (nego_emit_resp(out, SPNEGO_REJECT, NEGO_NONE, tok, NULL, 0) < 0) {
+        sspx_bytes_clear(&out->token);
+        return st;
+    }
+    out->error_token = true;
+    return st;
+}
+
 /* Delegation: the chosen sub-context's (Kerberos). */
 static sspx_status nego_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
 {
@@ -204,7 +221,11 @@ sspx_status nego_sub_step(sspx_ctx *ctx, const sspx_step_in *in, const uint8_t *
         memcpy(c->sub->cbt, ctx->cbt, ctx->cbt_len);
         c->sub->cbt_len = ctx->cbt_len;
     }
+    c->sub_error_token = false;
     st = sspx_ctx_run_step(c->sub, &sin, &sout);
+    if (st < 0 && sout.error_token && sout.token.len &&
+        sspx_bytes_set(out_tok, sout.token.data, sout.token.len) >= 0)
+        c->sub_error_token = true;
     if (st >= 0) {
         sspx_status st2 = sspx_bytes_set(out_tok, sout.token.data, sout.token.len);
         if (st2 < 0)

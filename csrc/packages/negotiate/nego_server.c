@@ -30,7 +30,11 @@ static sspx_status accept_raw(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_o
         c->state = NEGO_S_RAW;
     }
     st = nego_sub_step(ctx, in, in->token, in->token_len, &out->token, &out->ret_flags);
-    GUARD(st);
+    if (st < 0) {
+        if (c->sub_error_token) /* already in out->token, raw as the request */
+            out->error_token = true;
+        return st;
+    }
     if (st == SEC_E_OK)
         GUARD(nego_complete(ctx));
     return st;
@@ -95,6 +99,8 @@ static sspx_status accept_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_
                  : SEC_I_CONTINUE_NEEDED;
     else if (st == SEC_E_OK)
         st = server_complete(ctx, out, &tok, &ti.mech_list_mic, ti.mech_list_mic.present, chosen);
+    else
+        st = nego_fail(ctx, out, &tok, false, st);
     sspx_bytes_clear(&tok);
     return st;
 }
@@ -124,6 +130,8 @@ static sspx_status accept_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_
                  : SEC_I_CONTINUE_NEEDED;
     else if (st == SEC_E_OK)
         st = server_complete(ctx, out, &tok, &r.mech_list_mic, true, NEGO_NONE);
+    else
+        st = nego_fail(ctx, out, &tok, false, st);
     sspx_bytes_clear(&tok);
     return st;
 }
