@@ -58,7 +58,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfo(LPSTR pszPackageName
 }
 
 /* The W forms: the same records with UTF-16 strings, in one block. */
-static PSecPkgInfoW pkginfo_w(const sspx_package *const *pkgs, size_t n)
+PSecPkgInfoW sspx_api_pkginfo_w(const sspx_package *const *pkgs, size_t n)
 {
     size_t total = n * sizeof(SecPkgInfoW);
     SecPkgInfoW *info;
@@ -97,7 +97,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(PULONG pcPackages,
         *ppPackageInfo = NULL;
     ENSURE(pcPackages && ppPackageInfo, SSPX_ERR_NULL_ARG);
     n = all_packages(all);
-    *ppPackageInfo = pkginfo_w(all, n);
+    *ppPackageInfo = sspx_api_pkginfo_w(all, n);
     ENSURE(*ppPackageInfo, SSPX_ERR_NO_MEMORY);
     *pcPackages = (ULONG)n;
     return SEC_E_OK;
@@ -114,7 +114,7 @@ SSPX_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(LPWSTR pszPackageNa
     GUARD(sspx_api_wstr_to_utf8(pszPackageName, name, sizeof(name)));
     pkg = sspx_package_find(name);
     ENSURE(pkg, SSPX_ERR_UNKNOWN_PACKAGE);
-    *ppPackageInfo = pkginfo_w(&pkg, 1);
+    *ppPackageInfo = sspx_api_pkginfo_w(&pkg, 1);
     ENSURE(*ppPackageInfo, SSPX_ERR_NO_MEMORY);
     return SEC_E_OK;
 }

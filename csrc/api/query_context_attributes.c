@@ -133,12 +133,64 @@ SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributes(PCtxtHandle phContext,
     return query_entry(phContext, ulAttribute, pBuffer, false);
 }
 
+/* A FreeContextBuffer'd UTF-8 string -> a FreeContextBuffer-able UTF-16 one. */
+static sspx_status a_to_w(char *a, SEC_WCHAR **w)
+{
+    *w = a ? dup_ctxbuf_w(a) : NULL;
+    (void)sspx_ctxbuf_free(a);
+    ENSURE(!a || *w, SSPX_ERR_NO_MEMORY);
+    return SEC_E_OK;
+}
+
+/* The package records of an A answer, again with UTF-16 strings. */
+static sspx_status info_to_w(PSecPkgInfoA a, PSecPkgInfoW *w)
+{
+    const sspx_package *pkg = a ? sspx_package_find(a->Name) : NULL;
+    (void)sspx_ctxbuf_free(a);
+    ENSURE(pkg, SSPX_ERR_UNSUPPORTED_ATTR);
+    *w = sspx_api_pkginfo_w(&pkg, 1);
+    ENSURE(*w, SSPX_ERR_NO_MEMORY);
+    return SEC_E_OK;
+}
+
 SSPX_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute,
                                                            void *pBuffer)
 {
-    /* string-bearing attributes other than NAMES have no W form here yet */
-    if (ulAttribute == SECPKG_ATTR_PACKAGE_INFO || ulAttribute == SECPKG_ATTR_NEGOTIATION_INFO ||
-        ulAttribute == SECPKG_ATTR_NATIVE_NAMES)
-        BAIL(SSPX_ERR_UNSUPPORTED_ATTR);
-    return query_entry(phContext, ulAttribute, pBuffer, true);
+    /* The string-bearing attributes besides NAMES: asked in their A form
+     * (the package answers those), then converted. */
+    switch (ulAttribute) {
+    case SECPKG_ATTR_NATIVE_NAMES: {
+        SecPkgContext_NativeNamesA a;
+        SecPkgContext_NativeNamesW *w = pBuffer;
+        sspx_status st;
+        ENSURE(w, SSPX_ERR_NULL_ARG);
+        GUARD(query_entry(phContext, ulAttribute, &a, false));
+        st = a_to_w(a.sClientName, &w->sClientName);
+        if (st >= 0)
+            st = a_to_w(a.sServerName, &w->sServerName);
+        else
+            (void)sspx_ctxbuf_free(a.sServerName);
+        if (st < 0) {
+            (void)sspx_ctxbuf_free(w->sClientName);
+            w->sClientName = w->sServerName = NULL;
+        }
+        return st;
+    }
+    case SECPKG_ATTR_PACKAGE_INFO: {
+        SecPkgContext_PackageInfoA a;
+        ENSURE(pBuffer, SSPX_ERR_NULL_ARG);
+        GUARD(query_entry(phContext, ulAttribute, &a, false));
+        return info_to_w(a.PackageInfo, &((SecPkgContext_PackageInfoW *)pBuffer)->PackageInfo);
+    }
+    case SECPKG_ATTR_NEGOTIATION_INFO: {
+        SecPkgContext_NegotiationInfoA a;
+        SecPkgContext_NegotiationInfoW *w = pBuffer;
+        ENSURE(w, SSPX_ERR_NULL_ARG);
+        GUARD(query_entry(phContext, ulAttribute, &a, false));
+        w->NegotiationState = a.NegotiationState;
+        return info_to_w(a.PackageInfo, &w->PackageInfo);
+    }
+    default:
+        return query_entry(phContext, ulAttribute, pBuffer, true);
+    }
 }

@@ -159,6 +159,28 @@ static void attributes(void)
     CHECK(strcmp(nn.sClientName, "TESTDOM\\bob") == 0 && strcmp(nn.sServerName, "SERVER") == 0);
     FreeContextBuffer(nn.sClientName);
     FreeContextBuffer(nn.sServerName);
+    /* the W forms of the string-bearing attributes */
+    {
+        static const SEC_WCHAR bob[] = u"TESTDOM\\bob", server[] = u"SERVER", ntlm[] = u"NTLM";
+        SecPkgContext_NativeNamesW nw;
+        SecPkgContext_PackageInfoW pw;
+        SecPkgContext_NegotiationInfoW gw;
+        CHECK_ST(QueryContextAttributesW(&h.sctx, SECPKG_ATTR_NATIVE_NAMES, &nw), SEC_E_OK);
+        CHECK(memcmp(nw.sClientName, bob, sizeof(bob)) == 0);
+        CHECK(memcmp(nw.sServerName, server, sizeof(server)) == 0);
+        CHECK_ST(FreeContextBuffer(nw.sClientName), SEC_E_OK);
+        CHECK_ST(FreeContextBuffer(nw.sServerName), SEC_E_OK);
+        CHECK_ST(QueryContextAttributesW(&h.sctx, SECPKG_ATTR_PACKAGE_INFO, &pw), SEC_E_OK);
+        CHECK(memcmp(pw.PackageInfo->Name, ntlm, sizeof(ntlm)) == 0);
+        CHECK(pw.PackageInfo->cbMaxToken > 0 && pw.PackageInfo->wRPCID == 10);
+        CHECK_ST(FreeContextBuffer(pw.PackageInfo), SEC_E_OK);
+        CHECK_ST(QueryContextAttributesW(&h.sctx, SECPKG_ATTR_NEGOTIATION_INFO, &gw), SEC_E_OK);
+        CHECK(memcmp(gw.PackageInfo->Name, ntlm, sizeof(ntlm)) == 0);
+        CHECK(gw.NegotiationState == SECPKG_NEGOTIATION_COMPLETE);
+        CHECK_ST(FreeContextBuffer(gw.PackageInfo), SEC_E_OK);
+        CHECK_ST(QueryContextAttributesW(&h.sctx, SECPKG_ATTR_NATIVE_NAMES, NULL),
+                 SEC_E_INVALID_PARAMETER);
+    }
     SecPkgContext_StreamSizes ss;
     CHECK_ST(QueryContextAttributesA(&h.sctx, SECPKG_ATTR_STREAM_SIZES, &ss),
              SEC_E_UNSUPPORTED_FUNCTION);

@@ -128,6 +128,29 @@ static void check_nego_info(CtxtHandle *h, const char *want)
         fprintf(stderr, "  negotiated %s, want %s\n", ni.PackageInfo->Name, want);
     FreeContextBuffer(ni.PackageInfo);
     sspx_ctx_unref(ctx);
+    /* the public entry points, A and W */
+    {
+        SecPkgContext_NegotiationInfoW nw;
+        SecPkgContext_PackageInfoW pw;
+        char name[32] = "";
+        memset(&nw, 0, sizeof(nw));
+        CHECK_ST(QueryContextAttributesA(h, SECPKG_ATTR_NEGOTIATION_INFO, &ni), SEC_E_OK);
+        CHECK(ni.PackageInfo && strcmp(ni.PackageInfo->Name, want) == 0);
+        FreeContextBuffer(ni.PackageInfo);
+        CHECK_ST(QueryContextAttributesW(h, SECPKG_ATTR_NEGOTIATION_INFO, &nw), SEC_E_OK);
+        for (size_t i = 0; nw.PackageInfo && nw.PackageInfo->Name[i] && i < sizeof(name) - 1; i++)
+            name[i] = (char)nw.PackageInfo->Name[i];
+        CHECK(strcmp(name, want) == 0 && nw.NegotiationState == SECPKG_NEGOTIATION_COMPLETE);
+        CHECK(nw.PackageInfo && nw.PackageInfo->Comment && nw.PackageInfo->Comment[0]);
+        FreeContextBuffer(nw.PackageInfo);
+        /* PACKAGE_INFO of a complete context: the package chosen, too */
+        CHECK_ST(QueryContextAttributesW(h, SECPKG_ATTR_PACKAGE_INFO, &pw), SEC_E_OK);
+        memset(name, 0, sizeof(name));
+        for (size_t i = 0; pw.PackageInfo && pw.PackageInfo->Name[i] && i < sizeof(name) - 1; i++)
+            name[i] = (char)pw.PackageInfo->Name[i];
+        CHECK(strcmp(name, want) == 0);
+        FreeContextBuffer(pw.PackageInfo);
+    }
 }
 
 static void check_name(CtxtHandle *h, const char *want)
