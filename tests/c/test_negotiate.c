@@ -618,9 +618,9 @@ static void bad_tokens(void)
                                      0x01, 0x82, 0x37, 0x02, 0x02, 0x1e, 0x00, 0x00};
     CHECK_ST(accept_one(&sc, negoex, sizeof(negoex)), SEC_E_INVALID_TOKEN);
     CHECK(strstr(sspx_last_error_string(), "NEGOEX") != NULL);
-    /* garbage, empty */
+    /* garbage; an empty token means "server first" (a NegTokenInit2: server_hints) */
     CHECK_ST(accept_one(&sc, (const uint8_t *)"hello, world", 12), SEC_E_INVALID_TOKEN);
-    CHECK(accept_one(&sc, (const uint8_t *)"", 0) < 0);
+    CHECK_ST(accept_one(&sc, (const uint8_t *)"", 0), SEC_I_CONTINUE_NEEDED);
     /* truncated NegTokenInit */
     memset(&h, 0, sizeof(h));
     {
@@ -799,6 +799,93 @@ static void extended_error(void)
     FreeCredentialsHandle(&sc);
 }
 
+/* The server speaks first (empty input, as SMB): NegTokenInit2 with its
+ * mechanisms and the MS-SPNG hint; the client offers only those. */
+static SECURITY_STATUS hinted_loop(CredHandle *cc, CredHandle *sc, size_t *client_nmechs, char *who,
+                                   size_t who_cap)
+{
+    static uint8_t tok[2][TOKMAX];
+    CtxtHandle cx, sx;
+    ULONG attr, len;
+    SECURITY_STATUS cst, sst;
+    int have_c = 0, legs = 0;
+    spnego_token t;
+    SecBuffer ob = {TOKMAX, SECBUFFER_TOKEN, tok[0]}, ib;
+    SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob}, id = {SECBUFFER_VERSION, 1, &ib};
+    sst = AcceptSecurityContext(sc, NULL, NULL, 0, SECURITY_NATIVE_DREP, &sx, &od, &attr, NULL);
+    if (sst != SEC_I_CONTINUE_NEEDED)
+        return sst;
+    len = ob.cbBuffer;
+    CHECK_ST(spnego_decode(tok[0], len, &t), SEC_E_OK);
+    CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs >= 1);
+    /* a second empty call is no handshake */
+    {
+        SecBuffer o2 = {TOKMAX, SECBUFFER_TOKEN, tok[1]};
+        SecBufferDesc d2 = {SECBUFFER_VERSION, 1, &o2};
+        CHECK_ST(
+            AcceptSecurityContext(NULL, &sx, NULL, 0, SECURITY_NATIVE_DREP, &sx, &d2, &attr, NULL),
+            SEC_E_INVALID_TOKEN);
+        DeleteSecurityContext(&sx);
+        sst = AcceptSecurityContext(sc, NULL, NULL, 0, SECURITY_NATIVE_DREP, &sx, &od, &attr, NULL);
+        len = ob.cbBuffer;
+    }
+    cst = sst = SEC_I_CONTINUE_NEEDED;
+    for (int cur = 0; legs < 12; legs++, cur ^= 1) {
+        ib = (SecBuffer){len, SECBUFFER_TOKEN, tok[cur]};
+        ob = (SecBuffer){TOKMAX, SECBUFFER_TOKEN, tok[cur ^ 1]};
+        if (legs % 2 == 0) {
+            if (cst != SEC_I_CONTINUE_NEEDED)
+                break;
+            cst = InitializeSecurityContextA(have_c ? NULL : cc, have_c ? &cx : NULL,
+                                             "HTTP/localhost", 0, 0, SECURITY_NATIVE_DREP,
+                                             len ? &id : NULL, 0, &cx, &od, &attr, NULL);
+            if (cst < 0)
+                break;
+            if (!have_c && spnego_decode(tok[cur ^ 1], ob.cbBuffer, &t) == SEC_E_OK)
+                *client_nmechs = t.init.nmechs;
+            have_c = 1;
+        } else {
+            if (sst != SEC_I_CONTINUE_NEEDED || !len)
+                break;
+            sst = AcceptSecurityContext(NULL, &sx, &id, 0, SECURITY_NATIVE_DREP, &sx, &od, &attr,
+                                        NULL);
+            if (sst < 0)
+                break;
+        }
+        len = ob.cbBuffer;
+    }
+    if (sst == SEC_E_OK) {
+        SecPkgContext_NamesA n;
+        if (QueryContextAttributesA(&sx, SECPKG_ATTR_NAMES, &n) == SEC_E_OK) {
+            snprintf(who, who_cap, "%s", n.sUserName);
+            FreeContextBuffer(n.sUserName);
+        }
+    }
+    if (have_c)
+        DeleteSecurityContext(&cx);
+    DeleteSecurityContext(&sx);
+    return cst < 0 ? cst : sst < 0 ? sst : (cst == SEC_E_OK && sst == SEC_E_OK) ? SEC_E_OK : sst;
+}
+
+static void server_hints(void)
+{
+    CredHandle sboth, sntlm, cc;
+    size_t nm = 0;
+    char who[128] = "";
+    CHECK_ST(srv_cred(&sboth, 1, 1), SEC_E_OK);
+    CHECK_ST(srv_cred(&sntlm, 1, 0), SEC_E_OK);
+    CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
+    CHECK_ST(hinted_loop(&cc, &sboth, &nm, who, sizeof(who)), SEC_E_OK);
+    CHECK(nm == 2 && strcmp(who, "TEST.LOCAL\\bob") == 0);
+    /* an NTLM-only server's hint: the client offers NTLM alone */
+    nm = 0;
+    CHECK_ST(hinted_loop(&cc, &sntlm, &nm, who, sizeof(who)), SEC_E_OK);
+    CHECK(nm == 1 && strcmp(who, "TEST.LOCAL\\bob") == 0);
+    FreeCredentialsHandle(&sboth);
+    FreeCredentialsHandle(&sntlm);
+    FreeCredentialsHandle(&cc);
+}
+
 /* A client with an explicit identity: a password for Kerberos (its own TGT,
  * as Windows) and NTLM alike */
 static void mixed(void)
@@ -930,6 +1017,7 @@ int main(int argc, char **argv)
     }
     kerberos();
     extended_error();
+    server_hints();
     mixed();
     downgrade();
     realm_stop();

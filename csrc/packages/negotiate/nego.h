@@ -44,6 +44,7 @@ typedef struct nego_ctx {
     int offered[NEGO_NMECH]; /* client: mechanisms listed, in order */
     size_t noffered;
     bool sub_error_token; /* the failed sub-step left an error token (KRB-ERROR) in out_tok */
+    bool hinted;          /* server: sent its NegTokenInit2 (called with no input) */
 } nego_ctx;
 
 /* nego_pkg.c */

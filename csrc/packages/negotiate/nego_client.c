@@ -1,7 +1,8 @@
 /*
  * Negotiate, client side (InitializeSecurityContext).
  *
- * First call: mechTypes = [Kerberos (when its sub-credential exists and it
+ * First call (its input, if any, the server's NegTokenInit2: only the
+ * mechanisms it lists are offered): mechTypes = [Kerberos (when its sub-credential exists and it
  * can make a first token for the target), NTLM], the optimistic token of the
  * first. Later calls: NegTokenResp (negState, supportedMech, responseToken,
  * mechListMIC). When the sub-context completes the client sends its
@@ -27,9 +28,20 @@ static sspx_status init_first(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_o
     size_t n, cap;
     spnego_init ti;
     int first = NEGO_NONE;
+    unsigned server = (1u << NEGO_NMECH) - 1;
+    if (in->token && in->token_len) { /* the server spoke first: its NegTokenInit2 */
+        GUARD(spnego_decode_init(in->token, in->token_len, &ti));
+        server = 0;
+        for (size_t i = 0; i < ti.nmechs; i++) {
+            int m = nego_mech_of_oid(&ti.mechs[i]);
+            if (m != NEGO_NONE)
+                server |= 1u << m;
+        }
+        ENSURE(server, SSPX_ERR_NEGO_NO_COMMON_MECH);
+    }
     /* the first mechanism that yields a token; the rest follow untried */
     for (int m = 0; m < NEGO_NMECH; m++) {
-        if (!cr->sub[m])
+        if (!cr->sub[m] || !(server & (1u << m)))
             continue;
         if (first == NEGO_NONE) {
             st = nego_sub_start(ctx, m);

@@ -1,6 +1,7 @@
 /*
  * Negotiate, server side (AcceptSecurityContext).
  *
+ * No input at all first: the server's NegTokenInit2 (hints), then as below.
  * First token (spnego_sniff):
  *   GSS-framed NegTokenInit  -> the first of the client's mechTypes this
  *                               credential offers (RFC 4178 4.2.1); its
@@ -136,9 +137,34 @@ static sspx_status accept_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_
     return st;
 }
 
+/* Called with no input first (as SMB servers do): the server's NegTokenInit2
+ * (MS-SPNG 2.2.1) listing its mechanisms, with the "not_defined_in_RFC4178@
+ * please_ignore" hint; the client's NegTokenInit comes next. */
+static sspx_status accept_hint(sspx_ctx *ctx, sspx_step_out *out)
+{
+    nego_ctx *c = ctx->state;
+    const nego_cred *cr = ctx->cred->state;
+    spnego_bytes mechs[NEGO_NMECH];
+    uint8_t buf[256];
+    size_t n = 0, len;
+    for (int m = 0; m < NEGO_NMECH; m++)
+        if (cr->sub[m]) {
+            mechs[n].p = nego_mech_oid(m, &mechs[n].len);
+            n++;
+        }
+    len = spnego_encode_init2(buf, sizeof(buf), mechs, n, (spnego_bytes){NULL, 0},
+                              (spnego_bytes){NULL, 0}, (spnego_bytes){NULL, 0});
+    ENSURE(len, SSPX_ERR_NEGO_TOKEN_TOO_LARGE);
+    GUARD(sspx_bytes_set(&out->token, buf, len));
+    c->hinted = true;
+    return SEC_I_CONTINUE_NEEDED;
+}
+
 sspx_status nego_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
 {
     nego_ctx *c = ctx->state;
+    if ((!in->token || !in->token_len) && c->state == NEGO_S_START && !c->hinted)
+        return accept_hint(ctx, out);
     ENSURE(in->token && in->token_len, SSPX_ERR_NEGO_UNEXPECTED);
     ENSURE(in->token_len <= NEGO_MAX_TOKEN, SSPX_ERR_NEGO_TOKEN_TOO_LARGE);
     switch (c->state) {
