@@ -55,6 +55,7 @@ def finish():
 SEC_E_OK = 0
 SEC_I_CONTINUE_NEEDED = 0x00090312
 SEC_E_INVALID_TOKEN = 0x80090308
+SEC_E_BAD_BINDINGS = 0x80090346
 ISC_REQ_MUTUAL_AUTH = 0x2
 ISC_REQ_REPLAY_DETECT = 0x4
 ISC_REQ_SEQUENCE_DETECT = 0x8
@@ -122,8 +123,11 @@ class Sspx:
             raise RuntimeError("sspx_cred_acquire: 0x%08x %s" % (st & 0xffffffff, self.err()))
         return out
 
-    def ctx(self, cred, flags=0, target=None):
-        p = CtxParams(flags, target.encode() if target else None, None, 0)
+    def ctx(self, cred, flags=0, target=None, cbt=None):
+        self._cbt = ctypes.create_string_buffer(cbt, len(cbt)) if cbt else None
+        p = CtxParams(flags, target.encode() if target else None,
+                      ctypes.cast(self._cbt, ctypes.c_void_p) if cbt else None,
+                      len(cbt) if cbt else 0)
         out = ctypes.c_void_p()
         st = self.L.sspx_ctx_new(cred, ctypes.byref(p), ctypes.byref(out))
         if st != SEC_E_OK:
@@ -264,6 +268,25 @@ def main():
                       "%s %s" % (hexs(st), s.err()))
                 s.free_ctx(again)
             s.free_ctx(ours)
+
+        # 1b. channel bindings: MIT's RFC 4121 checksum against sspx's acceptor
+        #     with channel_bindings=required (it reads the client's Bnd itself)
+        app = b"tls-server-end-point:" + bytes(range(32))
+        blob = struct.pack("<8I", 0, 0, 0, 0, 0, 0, len(app), 32) + app
+        req_cred = s.cred("Kerberos", INBOUND, {"channel_bindings": "required"})
+        for label, mit_app, want in (("matching", app, SEC_E_OK),
+                                     ("none", None, SEC_E_BAD_BINDINGS),
+                                     ("other", app + b"!", SEC_E_BAD_BINDINGS)):
+            cb = gssapi.raw.ChannelBindings(application_data=mit_app) if mit_app else None
+            mit = gssapi.SecurityContext(name=target, usage="initiate",
+                                         mech=gssapi.MechType.kerberos,
+                                         flags=F.integrity, channel_bindings=cb)
+            ours = s.ctx(req_cred, cbt=blob)
+            st, _ = s.step(ours, mit.step())
+            check(st == want, "MIT krb5 bindings %s -> sspx (channel_bindings=required): %s"
+                  % (label, hexs(want)), "%s %s" % (hexs(st), s.err()))
+            s.free_ctx(ours)
+        s.L.sspx_cred_free(ctypes.byref(req_cred))
 
         # 2. MIT initiator (SPNEGO) -> sspx Negotiate, if the package exists
         if "Negotiate" in pkgs:

@@ -38,12 +38,16 @@ typedef struct krb_gss_ctx krb_gss_ctx;   /* a gss_ctx_id_t */
 
 #define KRB_CCNAME_MAX 128
 
+/* channel_bindings option: as NTLM's */
+enum krb_cbt_policy { KRB_CBT_WHEN_SUPPLIED = 0, KRB_CBT_NEVER, KRB_CBT_REQUIRED };
+
 typedef struct kerb_cred {
     krb_gss_cred *acceptor;  /* inbound */
     krb_gss_cred *initiator; /* outbound (a password credential: once its TGT is fetched) */
     char name[KRB_NAME_MAX]; /* the principal of the keytab option or "" / the ccache's client */
     krb_rcache *rcache;      /* inbound: authenticators seen (thread-safe itself) */
     uint32_t replay_window;  /* seconds an authenticator stays in rcache */
+    int cbt_policy;          /* enum krb_cbt_policy (inbound) */
     /* outbound with user + password (SEC_WINNT_AUTH_IDENTITY): the TGT is
      * fetched on first use (as Windows: AcquireCredentialsHandle does not
      * reach the KDC), under `lock`, into the MEMORY ccache `ccname`. */
@@ -110,6 +114,11 @@ SSPX_WUR sspx_status krb_gss_init(krb_gss_cred *cred, krb_gss_ctx **ctx, const c
                                   uint32_t req_flags, const uint8_t *tok, size_t len,
                                   const sspx_cbt *cbt, sspx_bytes *out, krb_gss_step *res);
 SSPX_WUR sspx_status krb_gss_session_key(krb_gss_ctx *ctx, uint8_t *key, size_t cap, size_t *len);
+/* An accepted context's AP-REQ authenticator: the ticket decrypted with the
+ * service key GSS used, the authenticator with the ticket's session key;
+ * *plain (malloc'd) for the caller to wipe and free. */
+SSPX_WUR sspx_status krb_gss_decrypt_authenticator(krb_gss_ctx *ctx, const uint8_t *tok, size_t len,
+                                                   uint8_t **plain, size_t *plain_len);
 void krb_gss_ctx_delete(krb_gss_ctx **ctx);
 
 /* krb_gss.c: message protection over one contiguous message */

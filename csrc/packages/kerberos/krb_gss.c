@@ -709,6 +709,84 @@ sspx_status krb_gss_init(krb_gss_cred *cred, krb_gss_ctx **ctx, const char *targ
     return take_token(&ob, out);
 }
 
+/* Decrypt `cipher` with `key` for `usage` into a malloc'd copy. */
+static sspx_status decrypt(krb5_context k, const krb5_keyblock *key, int64_t etype, unsigned usage,
+                           const uint8_t *cipher, size_t len, uint8_t **plain, size_t *plain_len)
+{
+    krb5_crypto crypto = NULL;
+    krb5_data out = {0, NULL};
+    krb5_error_code code;
+    sspx_status st = SEC_E_OK;
+    ENSURE(etype >= INT32_MIN && etype <= INT32_MAX, SSPX_ERR_KRB_DEFECTIVE_TOKEN);
+    code = krb5_crypto_init(k, key, (krb5_enctype)etype, &crypto);
+    if (!code)
+        code = krb5_decrypt(k, crypto, usage, (void *)(uintptr_t)cipher, len, &out);
+    if (code) {
+        st = KRB5_FAIL(k, "krb5_decrypt", code, SSPX_ERR_KRB_GSS);
+    } else if (!(*plain = malloc(out.length ? out.length : 1))) {
+        st = SSPX_ERROR(SSPX_ERR_NO_MEMORY);
+    } else {
+        memcpy(*plain, out.data, out.length);
+        *plain_len = out.length;
+    }
+    if (out.data) {
+        memset(out.data, 0, out.length);
+        krb5_data_free(&out);
+    }
+    if (crypto)
+        krb5_crypto_destroy(k, crypto);
+    return st;
+}
+
+sspx_status krb_gss_decrypt_authenticator(krb_gss_ctx *ctx, const uint8_t *tok, size_t len,
+                                          uint8_t **plain, size_t *plain_len)
+{
+    krb5_context k = NULL;
+    krb5_keyblock *service = NULL, session;
+    krb5_error_code code;
+    OM_uint32 maj, min;
+    const uint8_t *cipher, *skey;
+    size_t clen, tlen = 0, sklen;
+    int64_t etype, keytype;
+    uint8_t *ticket = NULL;
+    sspx_status st;
+    *plain = NULL;
+    /* the service's long-term key GSS used for this ticket (Heimdal keeps it) */
+    maj = gsskrb5_extract_service_keyblock(&min, (gss_ctx_id_t)ctx, &service);
+    if (GSS_ERROR(maj))
+        return GSS_FAIL("gsskrb5_extract_service_keyblock", maj, min, SSPX_ERR_KRB_GSS);
+    code = krb5_init_context(&k);
+    if (code) {
+        k = NULL;
+        st = KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+        goto out;
+    }
+    /* ticket (key usage 2) -> its session key -> the authenticator (11) */
+    st = krb_apreq_ticket(tok, len, &etype, &cipher, &clen);
+    if (st >= 0)
+        st = decrypt(k, service, etype, KRB5_KU_TICKET, cipher, clen, &ticket, &tlen);
+    if (st >= 0)
+        st = krb_ticket_session_key(ticket, tlen, &keytype, &skey, &sklen);
+    if (st >= 0)
+        st = krb_apreq_authenticator(tok, len, &etype, &cipher, &clen);
+    if (st >= 0 && (keytype < INT32_MIN || keytype > INT32_MAX))
+        st = SSPX_ERROR(SSPX_ERR_KRB_DEFECTIVE_TOKEN);
+    if (st >= 0) {
+        session.keytype = (krb5_enctype)keytype;
+        session.keyvalue.length = sklen;
+        session.keyvalue.data = (void *)(uintptr_t)skey;
+        st = decrypt(k, &session, etype, KRB5_KU_AP_REQ_AUTH, cipher, clen, plain, plain_len);
+    }
+out:
+    if (ticket)
+        sspx_free_wiped(ticket, tlen ? tlen : 1);
+    if (service)
+        krb5_free_keyblock(k, service);
+    if (k)
+        krb5_free_context(k);
+    return st;
+}
+
 sspx_status krb_gss_session_key(krb_gss_ctx *ctx, uint8_t *key, size_t cap, size_t *len)
 {
     gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;

@@ -17,6 +17,12 @@
  *                                server making a credential per connection
  *                                still sees each authenticator once);
  *                                "credential": this credential's own
+ *             channel_bindings   "when_supplied" (default): bindings the
+ *                                server supplies must match the client's,
+ *                                a client that sent none is accepted;
+ *                                "required": the server must supply them
+ *                                and the client must have sent them;
+ *                                "never": not checked
  *   outbound: ccache     TYPE:residual or path (default: KRB5CCNAME, then the
  *                        configured default)
  *             user, domain, password   get a TGT with this password instead
@@ -42,9 +48,17 @@
 #include "krb.h"
 #include "packages/packages.h"
 
-static const char *const known_keys[] = {
-    "keytab",       "principal", "ccache", "replay_window", "replay_cache_size",
-    "replay_cache", "user",      "domain", "password",      NULL};
+static const char *const known_keys[] = {"keytab",
+                                         "principal",
+                                         "ccache",
+                                         "replay_window",
+                                         "replay_cache_size",
+                                         "replay_cache",
+                                         "channel_bindings",
+                                         "user",
+                                         "domain",
+                                         "password",
+                                         NULL};
 
 /* user + domain -> "user@DOMAIN" (see the options above) */
 static sspx_status password_principal(const char *user, const char *domain, char *out, size_t cap)
@@ -106,6 +120,7 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     const char *principal = sspx_config_str(cfg, "principal");
     const char *ccache = sspx_config_str(cfg, "ccache");
     const char *scope = sspx_config_str(cfg, "replay_cache");
+    const char *cbt = sspx_config_str(cfg, "channel_bindings");
     uint32_t rc_size;
     GUARD(sspx_config_check_keys(cfg, known_keys));
     GUARD(sspx_config_uint(cfg, "replay_window", KRB_REPLAY_WINDOW_DEFAULT, KRB_REPLAY_WINDOW_MAX,
@@ -121,6 +136,14 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     cr->have_lock = true;
     ENSURE(!scope || !strcmp(scope, "shared") || !strcmp(scope, "credential"),
            SSPX_ERR_BAD_OPTION_VALUE);
+    if (!cbt || !strcmp(cbt, "when_supplied") || !strcmp(cbt, "if_present"))
+        cr->cbt_policy = KRB_CBT_WHEN_SUPPLIED;
+    else if (!strcmp(cbt, "never"))
+        cr->cbt_policy = KRB_CBT_NEVER;
+    else if (!strcmp(cbt, "required"))
+        cr->cbt_policy = KRB_CBT_REQUIRED;
+    else
+        BAIL(SSPX_ERR_BAD_OPTION_VALUE);
     if (cred->usage & SECPKG_CRED_INBOUND) {
         char kt[KRB_NAME_MAX], id[2 * KRB_NAME_MAX + 32];
         GUARD(krb_gss_acquire_acceptor(keytab, principal, kt, sizeof(kt), &cr->acceptor));

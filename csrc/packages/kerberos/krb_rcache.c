@@ -252,12 +252,32 @@ sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **o
  *   EncryptedData ::= SEQUENCE { etype [0], kvno [1] OPTIONAL,
  *     cipher [2] OCTET STRING }
  */
-sspx_status krb_apreq_replay_key(const uint8_t *tok, size_t len, uint8_t key[KRB_RC_KEY_LEN])
+/* EncryptedData ::= SEQUENCE { etype [0] Int32, kvno [1] UInt32 OPTIONAL,
+ * cipher [2] OCTET STRING }, inside the explicit tag the reader is at. */
+static sspx_status encrypted_data(der_rd *ex, int64_t *etype, const uint8_t **cipher, size_t *n)
+{
+    der_rd ed, c;
+    der_tlv t;
+    DEFECTIVE(der_enter_seq(ex, &ed, &t));
+    DEFECTIVE(der_enter_explicit(&ed, 0, &c));
+    DEFECTIVE(der_read_int64(&c, etype));
+    DEFECTIVE(der_finish(&c));
+    if (der_next_is(&ed, DER_CONTEXT, true, 1)) /* kvno */
+        DEFECTIVE(der_expect(&ed, DER_CONTEXT, true, 1, &t));
+    DEFECTIVE(der_enter_explicit(&ed, 2, &c));
+    DEFECTIVE(der_read_octets(&c, &t));
+    DEFECTIVE(der_finish(&c));
+    *cipher = t.p;
+    *n = t.len;
+    return SEC_E_OK;
+}
+
+/* The AP-REQ inside the GSS framing (TOK_ID 01 00), or the raw AP-REQ. */
+static sspx_status apreq_reader(const uint8_t *tok, size_t len, der_rd *seq)
 {
     gss_framed f;
-    der_rd d, app, seq, ex, ed, c;
+    der_rd d, app;
     der_tlv t;
-    sspx_iov v;
     if (len && tok[0] == 0x6e) { /* [APPLICATION 14] constructed: raw */
         der_rd_init(&d, tok, len);
     } else {
@@ -269,17 +289,104 @@ sspx_status krb_apreq_replay_key(const uint8_t *tok, size_t len, uint8_t key[KRB
     DEFECTIVE(der_expect(&d, DER_APPLICATION, true, 14, &t));
     DEFECTIVE(der_enter(&d, &t, &app));
     DEFECTIVE(der_finish(&d)); /* nothing after the AP-REQ */
+    DEFECTIVE(der_enter_seq(&app, seq, &t));
+    return SEC_E_OK;
+}
+
+sspx_status krb_apreq_ticket(const uint8_t *tok, size_t len, int64_t *etype, const uint8_t **cipher,
+                             size_t *cipher_len)
+{
+    der_rd seq, tk, tapp, tseq, ex;
+    der_tlv t;
+    GUARD(apreq_reader(tok, len, &seq));
+    for (uint32_t n = 0; n < 3; n++) /* pvno, msg-type, ap-options */
+        DEFECTIVE(der_expect(&seq, DER_CONTEXT, true, n, &t));
+    /* ticket [3] Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1],
+     * sname [2], enc-part [3] EncryptedData } */
+    DEFECTIVE(der_enter_explicit(&seq, 3, &tk));
+    DEFECTIVE(der_expect(&tk, DER_APPLICATION, true, 1, &t));
+    DEFECTIVE(der_enter(&tk, &t, &tapp));
+    DEFECTIVE(der_enter_seq(&tapp, &tseq, &t));
+    for (uint32_t n = 0; n < 3; n++)
+        DEFECTIVE(der_expect(&tseq, DER_CONTEXT, true, n, &t));
+    DEFECTIVE(der_enter_explicit(&tseq, 3, &ex));
+    return encrypted_data(&ex, etype, cipher, cipher_len);
+}
+
+/* EncTicketPart ::= [APPLICATION 3] SEQUENCE { flags [0], key [1]
+ * EncryptionKey ::= SEQUENCE { keytype [0] Int32, keyvalue [1] OCTET STRING },
+ * ... } */
+sspx_status krb_ticket_session_key(const uint8_t *p, size_t len, int64_t *keytype,
+                                   const uint8_t **key, size_t *key_len)
+{
+    der_rd d, app, seq, x, ek, y;
+    der_tlv t;
+    der_rd_init(&d, p, len);
+    DEFECTIVE(der_expect(&d, DER_APPLICATION, true, 3, &t));
+    DEFECTIVE(der_enter(&d, &t, &app));
     DEFECTIVE(der_enter_seq(&app, &seq, &t));
+    DEFECTIVE(der_expect(&seq, DER_CONTEXT, true, 0, &t));
+    DEFECTIVE(der_enter_explicit(&seq, 1, &x));
+    DEFECTIVE(der_enter_seq(&x, &ek, &t));
+    DEFECTIVE(der_enter_explicit(&ek, 0, &y));
+    DEFECTIVE(der_read_int64(&y, keytype));
+    DEFECTIVE(der_enter_explicit(&ek, 1, &y));
+    DEFECTIVE(der_read_octets(&y, &t));
+    *key = t.p;
+    *key_len = t.len;
+    return SEC_E_OK;
+}
+
+sspx_status krb_apreq_authenticator(const uint8_t *tok, size_t len, int64_t *etype,
+                                    const uint8_t **cipher, size_t *cipher_len)
+{
+    der_rd seq, ex;
+    der_tlv t;
+    GUARD(apreq_reader(tok, len, &seq));
     for (uint32_t n = 0; n < 4; n++) /* pvno, msg-type, ap-options, ticket */
         DEFECTIVE(der_expect(&seq, DER_CONTEXT, true, n, &t));
     DEFECTIVE(der_enter_explicit(&seq, 4, &ex));
-    DEFECTIVE(der_enter_seq(&ex, &ed, &t));
-    DEFECTIVE(der_expect(&ed, DER_CONTEXT, true, 0, &t)); /* etype */
-    if (der_next_is(&ed, DER_CONTEXT, true, 1))           /* kvno */
-        DEFECTIVE(der_expect(&ed, DER_CONTEXT, true, 1, &t));
-    DEFECTIVE(der_enter_explicit(&ed, 2, &c));
-    DEFECTIVE(der_read_octets(&c, &t));
-    DEFECTIVE(der_finish(&c));
+    return encrypted_data(&ex, etype, cipher, cipher_len);
+}
+
+/* RFC 4120 5.5.1: Authenticator ::= [APPLICATION 2] SEQUENCE { vno [0],
+ * crealm [1], cname [2], cksum [3] Checksum OPTIONAL, ... }; Checksum ::=
+ * SEQUENCE { cksumtype [0] Int32, checksum [1] OCTET STRING }. RFC 4121
+ * 4.1.1: type 0x8003, Lgth (4), Bnd (16, the bindings' MD5; zeros: none). */
+sspx_status krb_authenticator_bound(const uint8_t *p, size_t len, bool *bound)
+{
+    der_rd d, app, seq, x, ck, y;
+    der_tlv t;
+    int64_t type;
+    *bound = false;
+    der_rd_init(&d, p, len);
+    DEFECTIVE(der_expect(&d, DER_APPLICATION, true, 2, &t));
+    DEFECTIVE(der_enter(&d, &t, &app));
+    DEFECTIVE(der_enter_seq(&app, &seq, &t));
+    for (uint32_t n = 0; n < 3; n++) /* vno, crealm, cname */
+        DEFECTIVE(der_expect(&seq, DER_CONTEXT, true, n, &t));
+    if (!der_next_is(&seq, DER_CONTEXT, true, 3))
+        return SEC_E_OK; /* no checksum: no bindings */
+    DEFECTIVE(der_enter_explicit(&seq, 3, &x));
+    DEFECTIVE(der_enter_seq(&x, &ck, &t));
+    DEFECTIVE(der_enter_explicit(&ck, 0, &y));
+    DEFECTIVE(der_read_int64(&y, &type));
+    DEFECTIVE(der_enter_explicit(&ck, 1, &y));
+    DEFECTIVE(der_read_octets(&y, &t));
+    if (type != 0x8003 || t.len < 20)
+        return SEC_E_OK; /* not the GSS checksum: no bindings */
+    for (size_t i = 4; i < 20; i++)
+        if (t.p[i])
+            *bound = true;
+    return SEC_E_OK;
+}
+
+sspx_status krb_apreq_replay_key(const uint8_t *tok, size_t len, uint8_t key[KRB_RC_KEY_LEN])
+{
+    der_tlv t;
+    sspx_iov v;
+    int64_t etype;
+    GUARD(krb_apreq_authenticator(tok, len, &etype, &t.p, &t.len));
     ENSURE(t.len >= 16, SSPX_ERR_KRB_DEFECTIVE_TOKEN); /* a confounder and a checksum at least */
     if (t.len >= KRB_RC_KEY_LEN) {
         /* The key is the cipher's first and last 16 bytes, no hash needed: the

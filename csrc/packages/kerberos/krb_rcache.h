@@ -13,6 +13,7 @@
 #ifndef SSPX_KRB_RCACHE_H
 #define SSPX_KRB_RCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,20 @@ SSPX_WUR sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out);
 SSPX_WUR sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **out);
 /* Keys currently held by an in-memory store (tests). */
 size_t krb_rcache_mem_count(krb_rcache *rc);
+
+/* The encrypted authenticator of an AP-REQ (GSS-framed or raw): its etype
+ * and cipher (a view into tok). SSPX_ERR_KRB_DEFECTIVE_TOKEN otherwise. */
+SSPX_WUR sspx_status krb_apreq_authenticator(const uint8_t *tok, size_t len, int64_t *etype,
+                                             const uint8_t **cipher, size_t *cipher_len);
+/* The AP-REQ's ticket's enc-part (encrypted with the service's key). */
+SSPX_WUR sspx_status krb_apreq_ticket(const uint8_t *tok, size_t len, int64_t *etype,
+                                      const uint8_t **cipher, size_t *cipher_len);
+/* The session key of a decrypted EncTicketPart (a view into p). */
+SSPX_WUR sspx_status krb_ticket_session_key(const uint8_t *p, size_t len, int64_t *keytype,
+                                            const uint8_t **key, size_t *key_len);
+/* Did a decrypted Authenticator carry channel bindings (a GSS checksum
+ * 0x8003 with a non-zero Bnd field)? */
+SSPX_WUR sspx_status krb_authenticator_bound(const uint8_t *p, size_t len, bool *bound);
 
 /* The replay key of a GSS-framed krb5 AP-REQ: SHA-256 of the cipher of its
  * authenticator. SSPX_ERR_KRB_DEFECTIVE_TOKEN when it is not one. */

@@ -54,8 +54,24 @@ sspx_status krb_set_client_name(sspx_ctx *ctx, const char *principal)
     return sspx_ctx_set_client_name(ctx, at + 1, user);
 }
 
+/* Did the client bind its authenticator to a channel? */
+static sspx_status client_bound(krb_gss_ctx *g, const uint8_t *tok, size_t len)
+{
+    size_t plen = 0;
+    uint8_t *plain = NULL;
+    bool bound = false;
+    sspx_status st;
+    GUARD(krb_gss_decrypt_authenticator(g, tok, len, &plain, &plen));
+    st = krb_authenticator_bound(plain, plen, &bound);
+    sspx_free_wiped(plain, plen ? plen : 1);
+    GUARD(st);
+    ENSURE(bound, SSPX_ERR_KRB_CBT_MISSING);
+    return SEC_E_OK;
+}
+
 sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
 {
+    bool in_cbt = in->cbt != NULL;
     kerb_ctx *c = ctx->state;
     const kerb_cred *cr = ctx->cred->state;
     krb_gss_step r;
@@ -70,8 +86,12 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     ENSURE(cr->acceptor, SSPX_ERR_CRED_USAGE);
     ENSURE(in->token && in->token_len, SSPX_ERR_NO_INPUT_TOKEN);
     ENSURE(in->token_len <= KRB_MAX_TOKEN, SSPX_ERR_KRB_TOKEN_TOO_LARGE);
-    if (in->cbt)
+    if (cr->cbt_policy == KRB_CBT_REQUIRED)
+        ENSURE(in->cbt, SSPX_ERR_KRB_CBT_NOT_SUPPLIED);
+    if (in->cbt && cr->cbt_policy != KRB_CBT_NEVER)
         GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
+    else
+        in_cbt = false;
     st = krb_apreq_replay_key(in->token, in->token_len, key);
     if (st < 0) {
         if (ext_error)
@@ -79,11 +99,21 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
         out->error_token = ext_error;
         return st;
     }
-    st = krb_gss_accept(cr->acceptor, &c->gctx, in->token, in->token_len, in->cbt ? &cbt : NULL,
+    st = krb_gss_accept(cr->acceptor, &c->gctx, in->token, in->token_len, in_cbt ? &cbt : NULL,
                         &out->token, &r, ctx->req_flags & ASC_REQ_DELEGATE ? &c->delegated : NULL,
                         ext_error ? cr->name : NULL);
     if (st < 0) {
         out->error_token = ext_error;
+        return st;
+    }
+    /* GSS compared bindings the client sent; "required" also refuses a
+     * client that sent none (a zero Bnd, which GSS lets through) */
+    if (cr->cbt_policy == KRB_CBT_REQUIRED)
+        st = client_bound(c->gctx, in->token, in->token_len);
+    if (st < 0) {
+        krb_gss_ctx_delete(&c->gctx);
+        krb_gss_cred_release(&c->delegated);
+        sspx_bytes_clear(&out->token);
         return st;
     }
     /* verified: now (and only now) the authenticator counts as used */
