@@ -335,6 +335,44 @@ static void message_checks(CredHandle *cc, CredHandle *sc)
     msg[3] ^= 0x40;
     CHECK_ST(DecryptMessage(&h.cctx, &ed, 0, &qop), SEC_E_MESSAGE_ALTERED);
     CHECK_MEM(msg, zero, 15);
+
+    /* the stream layout: the whole token (header + rotated trailer, then
+     * the ciphertext) in one SECBUFFER_STREAM; DATA points at the plaintext */
+    for (int round = 0; round < 3; round++) {
+        char plain[40];
+        uint8_t stream[256];
+        size_t hl;
+        snprintf(plain, sizeof(plain), "stream message number %d", round);
+        size_t pl = strlen(plain);
+        e[0] = (SecBuffer){sizeof(tok), SECBUFFER_TOKEN, tok};
+        e[1] = (SecBuffer){(ULONG)pl, SECBUFFER_DATA, plain};
+        CHECK_ST(EncryptMessage(&h.cctx, 0, &ed, 0), SEC_E_OK);
+        hl = e[0].cbBuffer;
+        memcpy(stream, tok, hl);
+        memcpy(stream + hl, plain, pl);
+        if (round == 2)
+            stream[hl + 3] ^= 1; /* tampered */
+        SecBuffer sbuf[3] = {{(ULONG)(hl + pl), SECBUFFER_STREAM, stream},
+                             {0, SECBUFFER_DATA, NULL},
+                             {0, SECBUFFER_EMPTY, NULL}};
+        SecBufferDesc sd = {SECBUFFER_VERSION, 3, sbuf};
+        if (round < 2) {
+            CHECK_ST(DecryptMessage(&h.sctx, &sd, 0, &qop), SEC_E_OK);
+            CHECK(sbuf[1].cbBuffer == pl && sbuf[1].pvBuffer >= (void *)stream &&
+                  (uint8_t *)sbuf[1].pvBuffer + pl <= stream + hl + pl);
+            snprintf(plain, sizeof(plain), "stream message number %d", round); /* was sealed */
+            CHECK(sbuf[1].pvBuffer && memcmp(sbuf[1].pvBuffer, plain, pl) == 0);
+        } else {
+            CHECK_ST(DecryptMessage(&h.sctx, &sd, 0, &qop), SEC_E_MESSAGE_ALTERED);
+            CHECK(sbuf[1].pvBuffer == NULL && sbuf[1].cbBuffer == 0);
+        }
+    }
+    {
+        uint8_t junk[64] = {0};
+        SecBuffer sbuf[1] = {{sizeof(junk), SECBUFFER_STREAM, junk}};
+        SecBufferDesc sd = {SECBUFFER_VERSION, 1, sbuf};
+        CHECK_ST(DecryptMessage(&h.sctx, &sd, 0, &qop), SEC_E_INVALID_PARAMETER); /* no DATA */
+    }
     k_free(&h);
 }
 

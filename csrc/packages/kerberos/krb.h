@@ -136,6 +136,11 @@ SSPX_WUR sspx_status krb_gss_wrap(krb_gss_ctx *ctx, bool conf, uint8_t *data, si
 SSPX_WUR sspx_status krb_gss_unwrap(krb_gss_ctx *ctx, uint8_t *data, size_t len, uint8_t *hdr,
                                     size_t hdr_len, bool *conf, size_t *out_len);
 
+/* A whole wrap token (any RRC) in buf[len], unwrapped; the plaintext is
+ * written back at buf + *off. */
+SSPX_WUR sspx_status krb_gss_unwrap_stream(krb_gss_ctx *ctx, uint8_t *buf, size_t len, size_t *off,
+                                           size_t *plain_len, bool *conf);
+
 /* The GSS major/minor text of this thread's last Heimdal failure ("" if none). */
 const char *krb_gss_last_detail(void);
 

@@ -924,6 +924,36 @@ static sspx_status unwrap_joined(gss_ctx_id_t g, uint8_t *data, size_t len, cons
     return st;
 }
 
+sspx_status krb_gss_unwrap_stream(krb_gss_ctx *ctx, uint8_t *buf, size_t len, size_t *off,
+                                  size_t *plain_len, bool *conf)
+{
+    gss_buffer_desc in = {len, buf}, out = GSS_C_EMPTY_BUFFER;
+    OM_uint32 maj, min;
+    int conf_state = 0;
+    gss_qop_t qop = 0;
+    sspx_status st;
+    detail[0] = 0;
+    maj = gss_unwrap(&min, (gss_ctx_id_t)ctx, &in, &out, &conf_state, &qop);
+    if (GSS_ERROR(maj))
+        return GSS_FAIL("gss_unwrap", maj, min, SSPX_ERR_KRB_MSG_ALTERED);
+    /* the plaintext goes back into the stream after the 16-byte header (a
+     * token is at least header + plaintext long) */
+    if (len < 16 || out.length > len - 16) {
+        st = SSPX_ERROR(SSPX_ERR_KRB_DEFECTIVE_TOKEN);
+    } else {
+        if (out.length)
+            memcpy(buf + 16, out.value, out.length);
+        *off = 16;
+        *plain_len = out.length;
+        *conf = conf_state != 0;
+        st = check_supplementary("gss_unwrap", maj, min);
+    }
+    if (out.value)
+        memset(out.value, 0, out.length);
+    gss_release_buffer(&min, &out);
+    return st;
+}
+
 sspx_status krb_gss_unwrap(krb_gss_ctx *ctx, uint8_t *data, size_t len, uint8_t *hdr,
                            size_t hdr_len, bool *conf, size_t *out_len)
 {

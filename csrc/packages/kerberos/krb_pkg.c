@@ -40,6 +40,8 @@
  *   EncryptMessage / DecryptMessage: SECBUFFER_TOKEN = the wrap token's
  *     header with the trailer rotated into it (RRC), one SECBUFFER_DATA
  *     encrypted in place, an optional SECBUFFER_PADDING (0 bytes for AES).
+ *   DecryptMessage, stream layout: SECBUFFER_STREAM = a whole wrap token,
+ *     an empty SECBUFFER_DATA that is pointed at the plaintext inside it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,6 +389,38 @@ static sspx_status krb_encrypt(sspx_ctx *ctx, sspx_msg *msg)
     return SEC_E_OK;
 }
 
+/* The stream layout: SECBUFFER_STREAM holds a whole wrap token (as a GSS
+ * peer's gss_wrap makes it, any RRC); the empty SECBUFFER_DATA is pointed at
+ * the plaintext inside it. Nothing else but EMPTY buffers. */
+static sspx_status decrypt_stream(kerb_ctx *c, SecBufferDesc *d)
+{
+    SecBuffer *sb = NULL, *db = NULL;
+    size_t off = 0, plain = 0;
+    bool conf = false;
+    sspx_status st;
+    for (ULONG i = 0; i < d->cBuffers; i++) {
+        SecBuffer *b = &d->pBuffers[i];
+        ULONG t = b->BufferType & ~SECBUFFER_ATTRMASK;
+        if (t == SECBUFFER_STREAM && !sb)
+            sb = b;
+        else if (t == SECBUFFER_DATA && !db)
+            db = b;
+        else if (t != SECBUFFER_EMPTY)
+            BAIL(SSPX_ERR_KRB_MSG_LAYOUT);
+    }
+    ENSURE(sb && db, SSPX_ERR_KRB_MSG_LAYOUT);
+    ENSURE(sb->pvBuffer && sb->cbBuffer, SSPX_ERR_BAD_BUFFER_DESC);
+    st = krb_gss_unwrap_stream(c->gctx, sb->pvBuffer, sb->cbBuffer, &off, &plain, &conf);
+    if (st < 0) {
+        db->pvBuffer = NULL;
+        db->cbBuffer = 0;
+        return st;
+    }
+    db->pvBuffer = (uint8_t *)sb->pvBuffer + off;
+    db->cbBuffer = (ULONG)plain;
+    return SEC_E_OK;
+}
+
 static sspx_status krb_decrypt(sspx_ctx *ctx, sspx_msg *msg)
 {
     kerb_ctx *c = ctx->state;
@@ -394,6 +428,9 @@ static sspx_status krb_decrypt(sspx_ctx *ctx, sspx_msg *msg)
     bool conf = false;
     size_t plain = 0;
     sspx_status st;
+    GUARD(sspx_desc_check(msg->desc));
+    if (sspx_desc_find_buf(msg->desc, SECBUFFER_STREAM))
+        return decrypt_stream(c, msg->desc);
     GUARD(wrap_layout(msg->desc, &tb, &db, &pb));
     st = krb_gss_unwrap(c->gctx, db->pvBuffer, db->cbBuffer, tb->pvBuffer, tb->cbBuffer, &conf,
                         &plain);
