@@ -26,8 +26,10 @@
 /* ----------------------------------------------------------- errors */
 
 %{
-/* Raise sspx.errors' class for `st`, carrying the last-error detail. */
-static void sspx_py_raise(SECURITY_STATUS st)
+/* Raise sspx.errors' class for `st`, carrying the last-error detail and,
+ * when `token` is not NULL, the error token for the peer as its `token`
+ * attribute (bytes; b"" otherwise). */
+static void sspx_py_raise_token(SECURITY_STATUS st, const uint8_t *token, size_t token_len)
 {
     sspx_error_info e = sspx_last_error();
     const char *name = sspx_status_name(st);
@@ -40,6 +42,12 @@ static void sspx_py_raise(SECURITY_STATUS st)
                                     e.status == st ? e.name : "",
                                     e.status == st ? sspx_last_error_string() : "",
                                     e.status == st ? e.file : "", e.status == st ? e.line : 0);
+    if (exc && token && token_len) {
+        PyObject *b = PyBytes_FromStringAndSize((const char *)token, (Py_ssize_t)token_len);
+        if (!b || PyObject_SetAttrString(exc, "token", b) < 0)
+            Py_CLEAR(exc); /* the MemoryError (or whatever failed) is raised instead */
+        Py_XDECREF(b);
+    }
     if (exc) {
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);
@@ -48,6 +56,11 @@ static void sspx_py_raise(SECURITY_STATUS st)
     }
     Py_XDECREF(fn);
     Py_XDECREF(mod);
+}
+
+static void sspx_py_raise(SECURITY_STATUS st)
+{
+    sspx_py_raise_token(st, NULL, 0);
 }
 %}
 
@@ -160,12 +173,17 @@ SECURITY_STATUS sspx_cred_acquire(const char *package, unsigned usage, const ssp
 %apply (const uint8_t *BYTES, size_t LEN) { (const uint8_t *sig, size_t sig_len) };
 %apply (const uint8_t *BYTES, size_t LEN) { (const uint8_t *in, size_t len) };
 %apply sspx_buf *OUT { sspx_buf *out, sspx_buf *sig_out };
-SECURITY_STATUS sspx_ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len, sspx_buf *out);
 SECURITY_STATUS sspx_ctx_session_key(sspx_ctx *ctx, sspx_buf *out);
 SECURITY_STATUS sspx_ctx_wrap(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *out);
 SECURITY_STATUS sspx_ctx_unwrap(sspx_ctx *ctx, const uint8_t *in, size_t len, sspx_buf *out);
 SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, const uint8_t *sig,
                                 size_t sig_len);
+
+/* A server context's delegated credential (Kerberos, Negotiate over
+ * Kerberos): a new outbound credential, freed with cred_free. */
+%apply sspx_cred **OUTOBJ { sspx_cred **out };
+SECURITY_STATUS sspx_ctx_delegated_cred(sspx_ctx *ctx, sspx_cred **out);
+%clear sspx_cred **out;
 
 %inline %{
 /* sign: `sspx_buf *sig` would collide with the input typemap names above */
@@ -174,6 +192,33 @@ SECURITY_STATUS ctx_sign(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf
     return sspx_ctx_sign(ctx, msg, len, sig_out);
 }
 %}
+
+/* One leg: (status, token to send). Not the sspx_buf *OUT typemap, which
+ * drops the output on failure: a server context made with
+ * ASC_REQ_EXTENDED_ERROR may get, with the failure, an error token for the
+ * client (Kerberos: a KRB-ERROR). It rides on the raised exception as
+ * `.token`; the buffer is freed (wiped) on every path. The GIL is released
+ * around the step only (a Python lookup takes it back). */
+%nothread;
+%inline %{
+PyObject *ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len)
+{
+    sspx_buf out = {NULL, 0};
+    SECURITY_STATUS st;
+    PyObject *r = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = sspx_ctx_step(ctx, in, in_len, &out);
+    Py_END_ALLOW_THREADS
+    if (st < 0)
+        sspx_py_raise_token(st, out.data, out.len);
+    else
+        r = Py_BuildValue("(ly#)", (long)st, out.data ? (const char *)out.data : "",
+                          (Py_ssize_t)out.len);
+    sspx_buf_free(&out);
+    return r;
+}
+%}
+%thread;
 
 /* ---------------------------------------------------- object lifetimes */
 

@@ -6,6 +6,8 @@
 --   local cred <close> = sspx.credential{ usage = "server", users = "users.txt" }
 --   local ctx <close> = cred:server_context()
 --   local out, state = ctx:step(token)      -- or nil, message, status_name, status_code
+--                                           -- [, error token: ASC_REQ_EXTENDED_ERROR]
+--   local dc = ctx:delegated_credential()   -- Kerberos delegation: a client credential
 local core = require "sspx.core"
 
 local M = {
@@ -35,7 +37,9 @@ function M.server_credential(opts)
   return core.credential(o)
 end
 
---- A client credential: `sspx.client_credential{ user = "DOMAIN\\user", password = ... }`.
+--- A client credential: `sspx.client_credential{ user = "DOMAIN\\user", password = ... }`;
+-- for Kerberos / Negotiate also `{ package = "Kerberos", user = "bob", domain = "REALM",
+-- password = ... }` (the TGT is fetched by the first step) or `ccache = ...`.
 function M.client_credential(opts)
   local o = {}
   for k, v in pairs(opts or {}) do o[k] = v end

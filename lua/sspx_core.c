@@ -8,7 +8,9 @@
  *  - one idempotent close serves :close(), __gc and __close;
  *  - misuse (wrong argument types, a closed object) raises an error;
  *  - a failed security operation returns nil, message, status name, status
- *    code (the message carries the core's last-error detail);
+ *    code (the message carries the core's last-error detail); a failed
+ *    server step may add a fifth value, the error token for the client
+ *    (ASC_REQ_EXTENDED_ERROR: Kerberos' KRB-ERROR);
  *  - a context keeps its credential alive (the credential userdata is the
  *    context userdata's user value).
  */
@@ -343,7 +345,9 @@ static int ctx_close(lua_State *L)
         running_L = saved_;            \
     } while (0)
 
-/* ctx:step(token) -> out, "continue" | "complete"  /  nil, msg, name, code */
+/* ctx:step(token) -> out, "continue" | "complete"  /  nil, msg, name, code
+ * [, error token]: a server context made with ASC_REQ_EXTENDED_ERROR may
+ * get, with the failure, a token for the client (Kerberos: a KRB-ERROR). */
 static int ctx_step(lua_State *L)
 {
     lctx *x = check_ctx(L, 1);
@@ -351,13 +355,46 @@ static int ctx_step(lua_State *L)
     const char *in = luaL_optlstring(L, 2, NULL, &n);
     sspx_buf out = {NULL, 0};
     SECURITY_STATUS st;
+    int r;
     WITH_STATE(L, st = sspx_ctx_step(x->ctx, (const uint8_t *)in, n, &out));
+    /* the buffer is ours on every path (an error token comes with a
+     * failure): room on the stack first, so that no push below must grow it */
+    if (!lua_checkstack(L, 6)) {
+        sspx_buf_free(&out);
+        return luaL_error(L, "Lua stack exhausted");
+    }
+    if (st < 0) {
+        r = fail(L, st);
+        if (out.len) {
+            lua_pushlstring(L, (const char *)out.data, out.len);
+            r++;
+        }
+    } else {
+        lua_pushlstring(L, (const char *)out.data, out.len);
+        lua_pushstring(L, st == SEC_E_OK ? "complete" : "continue");
+        r = 2;
+    }
+    sspx_buf_free(&out);
+    return r;
+}
+
+/* ctx:delegated_credential() -> a new client credential holding what the
+ * client delegated (Kerberos, Negotiate over Kerberos) / nil, msg, name,
+ * code (SEC_E_NO_CREDENTIALS: nothing was delegated). */
+static int ctx_delegated_credential(lua_State *L)
+{
+    lctx *x = check_ctx(L, 1);
+    lcred *c;
+    SECURITY_STATUS st;
+    /* the userdata first: nothing allocated below can leak on an error */
+    c = lua_newuserdatauv(L, sizeof(*c), 0);
+    c->cred = NULL;
+    c->lookup_ref = LUA_NOREF;
+    luaL_setmetatable(L, CRED_MT);
+    st = sspx_ctx_delegated_cred(x->ctx, &c->cred);
     if (st < 0)
         return fail(L, st);
-    lua_pushlstring(L, (const char *)out.data, out.len);
-    sspx_buf_free(&out);
-    lua_pushstring(L, st == SEC_E_OK ? "complete" : "continue");
-    return 2;
+    return 1;
 }
 
 static int ctx_client_name(lua_State *L)
@@ -715,6 +752,7 @@ static const luaL_Reg ctx_methods[] = {
     {"wrap", ctx_wrap},
     {"unwrap", ctx_unwrap},
     {"query", ctx_query},
+    {"delegated_credential", ctx_delegated_credential},
     {"close", ctx_close},
     {NULL, NULL},
 };

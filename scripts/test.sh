@@ -17,7 +17,7 @@ packages=(cmake make pkg-config gcc g++ libc6-dev clang libclang-rt-14-dev clang
     heimdal-multidev curl winbind samba-common-bin mingw-w64-x86-64-dev ca-certificates
     swig python3-dev python3-venv python3-pip python3-setuptools python3-pytest python3-requests
     python3-requests-ntlm python3-nbclient python3-nbformat python3-ipykernel
-    lua5.4 liblua5.4-dev lua-socket lua-posix valgrind wrk
+    lua5.4 liblua5.4-dev lua-socket lua-posix luarocks valgrind wrk
     heimdal-kdc heimdal-clients python3-gssapi gss-ntlmssp)
 missing=()
 for p in "${packages[@]}"; do

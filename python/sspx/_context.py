@@ -123,6 +123,17 @@ class Credential:
         options.update(user=user, password=password, domain=domain)
         return cls(package, _sspx.CRED_OUTBOUND, options)
 
+    @classmethod
+    def _adopt(cls, cred, usage: int) -> "Credential":
+        """Wrap a credential the C core just made (a delegated one): the new
+        object owns the reference."""
+        self = cls.__new__(cls)
+        self._cred = cred
+        self.package = _sspx.sspx_cred_package(cred)
+        self.usage = usage
+        self._lookup = None
+        return self
+
     def close(self) -> None:
         cred, self._cred = getattr(self, "_cred", None), None
         if cred is not None:
@@ -277,7 +288,7 @@ class Context:
         Raises a :class:`~sspx.errors.SecurityError` on failure."""
         if token is not None and isinstance(token, str):
             raise TypeError("token must be bytes, not str")
-        st, out = _sspx.sspx_ctx_step(self._h(), token or None)
+        st, out = _sspx.ctx_step(self._h(), token or None)
         self.last_status = st
         self.legs += 1
         return out
@@ -362,11 +373,32 @@ class Context:
 
 
 class ServerContext(Context):
-    """The accepting side: ``ServerContext(cred, flags=AscReq..., channel_bindings=...)``."""
+    """The accepting side: ``ServerContext(cred, flags=AscReq..., channel_bindings=...)``.
+
+    With ``flags=AscReq.EXTENDED_ERROR`` a failed :meth:`step` may raise an
+    exception whose ``token`` (bytes) is an error token for the client
+    (Kerberos: a KRB-ERROR), to be sent as a handshake token would be.
+    """
 
     @property
     def flags(self) -> AscRet:
         return AscRet(_sspx.sspx_ctx_flags(self._h()))
+
+    def delegated_credential(self) -> Credential:
+        """The credential the client delegated (Kerberos, or Negotiate that
+        chose Kerberos): a new outbound :class:`Credential` holding the
+        client's forwarded TGT, to use with :class:`ClientContext` to reach a
+        further service as the client. Needs a complete context made with
+        ``AscReq.DELEGATE`` and a client that asked for ``IscReq.DELEGATE``
+        with a forwardable ticket. Each call gives an independent
+        credential; close it when done.
+
+        Raises :class:`~sspx.errors.NoCredentials` when nothing was
+        delegated, :class:`~sspx.errors.InvalidHandle` before the handshake
+        is complete, :class:`~sspx.errors.UnsupportedFunction` for packages
+        without delegation (NTLM)."""
+        _status, cred = _sspx.sspx_ctx_delegated_cred(self._h())
+        return Credential._adopt(cred, _sspx.CRED_OUTBOUND)
 
 
 class ClientContext(Context):

@@ -78,6 +78,7 @@ class Context:
 class ServerContext(Context):
     @property
     def flags(self) -> AscRet: ...
+    def delegated_credential(self) -> Credential: ...
 
 class ClientContext(Context):
     @property

@@ -6,7 +6,10 @@ Every exception is a :class:`SecurityError` (an :class:`OSError`) with
 - ``name``: its symbolic name ("SEC_E_LOGON_DENIED"),
 - ``detail``: the core's last-error detail ("ntlm_server.c:256: logon denied
   (SSPX_ERR_BAD_PASSWORD)"), naming the check that failed,
-- ``code``: the core's own error name ("SSPX_ERR_BAD_PASSWORD"), or "".
+- ``code``: the core's own error name ("SSPX_ERR_BAD_PASSWORD"), or "",
+- ``token``: an error token for the peer, or b"": a failed server step whose
+  context was made with ``AscReq.EXTENDED_ERROR`` may carry one (Kerberos: a
+  GSS-framed KRB-ERROR) for the server to send to the client.
 
 The classes are raised by the C extension itself (see bindings/sspx.i).
 """
@@ -51,6 +54,7 @@ class SecurityError(OSError):
         self.file = file
         self.line = line
         self.lookup_error = ""  # what a Python user lookup raised, if that caused it
+        self.token = b""  # an error token for the peer (ASC_REQ_EXTENDED_ERROR), if any
 
     def __str__(self) -> str:
         s = f"{self.name} (0x{self.status:08X}): {self.strerror}"
@@ -62,7 +66,8 @@ class SecurityError(OSError):
 
     def __reduce__(self):
         return (type(self), (self.status, self.name, self.strerror, self.detail, self.code,
-                             self.file, self.line))
+                             self.file, self.line),
+                {"lookup_error": self.lookup_error, "token": self.token})
 
 
 class LogonDenied(SecurityError):

@@ -12,6 +12,7 @@ class SecurityError(OSError):
     file: str
     line: int
     lookup_error: str
+    token: bytes
     def __init__(self, status: int, name: str = ..., message: str = ..., detail: str = ...,
                  code: str = ..., file: str = ..., line: int = ...) -> None: ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
