@@ -275,6 +275,14 @@ class Context:
                  channel_bindings: Union[None, bytes, ChannelBindings] = None):
         if isinstance(channel_bindings, ChannelBindings):
             channel_bindings = channel_bindings.to_bytes()
+        # the library takes the role from the credential: refuse a mismatch here
+        need = 1 if self._server else 2  # SECPKG_CRED_INBOUND / OUTBOUND
+        if not getattr(credential, "usage", need) & need:
+            raise ValueError("%s needs a%s credential, not a %s-only one" % (
+                type(self).__name__, "n inbound (server)" if self._server else "n outbound (client)",
+                "client" if self._server else "server"))
+        if self._server and target is not None:
+            raise ValueError("a ServerContext takes no target")
         self.credential = credential  # keeps the Python object alive as long as we are
         _status, self._ctx = _sspx.ctx_new(credential._handle(), int(flags), target,
                                            channel_bindings)

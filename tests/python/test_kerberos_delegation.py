@@ -154,6 +154,13 @@ def test_delegation_to_a_second_service(realm):
             ap_req = sspx.ClientContext(dc, target=BACKEND).step()
             st, h, *_ = raw.accept_security_context(dc, None, [raw.SecBuffer("TOKEN", ap_req)])
             assert st == 0x8009030E and st.name == "SEC_E_NO_CREDENTIALS" and h is None
+            # and the classes refuse a credential of the other side
+            with pytest.raises(ValueError, match="inbound"):
+                sspx.ServerContext(dc)
+            with pytest.raises(ValueError, match="outbound"):
+                sspx.ClientContext(bs, target=BACKEND)
+            with pytest.raises(ValueError, match="no target"):
+                sspx.ServerContext(bs, target=BACKEND)
             b_sc.close()
             b_cc.close()
         assert "closed" in repr(dc)
