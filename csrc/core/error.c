@@ -20,7 +20,8 @@ static _Thread_local struct {
     enum sspx_err err;
     const char *file;
     int line;
-    char text[256];
+    char detail[384]; /* what a library below said (Heimdal's text); "" if nothing */
+    char text[768];
 } last;
 
 SECURITY_STATUS sspx_err_status(enum sspx_err err)
@@ -34,7 +35,13 @@ sspx_status sspx_err_set(enum sspx_err err, const char *file, int line)
     last.err = err;
     last.file = slash ? slash + 1 : file;
     last.line = line;
+    last.detail[0] = 0;
     return sspx_err_status(err);
+}
+
+void sspx_err_detail(const char *text)
+{
+    snprintf(last.detail, sizeof(last.detail), "%s", text ? text : "");
 }
 
 sspx_error_info sspx_last_error(void)
@@ -45,6 +52,7 @@ sspx_error_info sspx_last_error(void)
         e.name = table[0].name;
         e.message = table[0].message;
         e.file = "";
+        e.detail = "";
         return e;
     }
     e.status = table[last.err].status;
@@ -53,6 +61,7 @@ sspx_error_info sspx_last_error(void)
     e.message = table[last.err].message;
     e.file = last.file;
     e.line = last.line;
+    e.detail = last.detail;
     return e;
 }
 
@@ -61,7 +70,8 @@ const char *sspx_last_error_string(void)
     sspx_error_info e = sspx_last_error();
     if (e.code == 0)
         return "no error";
-    snprintf(last.text, sizeof(last.text), "%s:%d: %s (%s)", e.file, e.line, e.message, e.name);
+    snprintf(last.text, sizeof(last.text), "%s:%d: %s (%s)%s%s", e.file, e.line, e.message, e.name,
+             e.detail[0] ? ": " : "", e.detail);
     return last.text;
 }
 

@@ -24,6 +24,9 @@ enum sspx_err {
 /* Record `err` as this thread's last error, at file:line; returns its status. */
 SSPX_INTERNAL sspx_status sspx_err_set(enum sspx_err err, const char *file, int line);
 SSPX_INTERNAL SECURITY_STATUS sspx_err_status(enum sspx_err err);
+/* Attach what a library below said to the error just set (cleared by the
+ * next sspx_err_set). */
+SSPX_INTERNAL void sspx_err_detail(const char *text);
 
 #define SSPX_ERROR(err) sspx_err_set((err), __FILE__, __LINE__)
 

@@ -978,10 +978,22 @@ static void password_creds(CredHandle *sc)
         k_free(&h);
         FreeCredentialsHandle(&pc);
     }
-    /* no default realm needed when the user has none: the configured default */
+    /* no domain: krb5.conf's default realm, in every name reported */
     CHECK_ST(identity_cred(&pc, "Kerberos", "alice", NULL, "Alice#Pw1"), SEC_E_OK);
+    {
+        SecPkgCredentials_NamesA cn;
+        CHECK_ST(QueryCredentialsAttributesA(&pc, SECPKG_CRED_ATTR_NAMES, &cn), SEC_E_OK);
+        CHECK(cn.sUserName && strcmp(cn.sUserName, "alice@TEST.LOCAL") == 0);
+        FreeContextBuffer(cn.sUserName);
+    }
     CHECK_ST(k_handshake(&h, &pc, sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
     check_client(&h, "TEST.LOCAL\\alice");
+    {
+        SecPkgContext_NamesA n;
+        CHECK_ST(QueryContextAttributesA(&h.cctx, SECPKG_ATTR_NAMES, &n), SEC_E_OK);
+        CHECK(n.sUserName && strcmp(n.sUserName, "TEST.LOCAL\\alice") == 0);
+        FreeContextBuffer(n.sUserName);
+    }
     k_free(&h);
     FreeCredentialsHandle(&pc);
 
@@ -1217,6 +1229,9 @@ static void extended_error(CredHandle *cc, CredHandle *sc)
     printf("info: KRB-ERROR for a tampered authenticator: %lu bytes, error-code %d\n",
            (unsigned long)h.aprep_len, code);
     CHECK(code == 31);
+    /* the credential names no principal: the KRB-ERROR names the ticket's service */
+    CHECK(memmem(h.aprep, h.aprep_len, "TEST.LOCAL", 10) != NULL &&
+          memmem(h.aprep, h.aprep_len, "localhost", 9) != NULL);
     /* replay: KRB_AP_ERR_REPEAT (34) */
     CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, NULL, 0), SEC_E_OK);
     k_free(&h);

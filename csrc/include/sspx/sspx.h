@@ -54,11 +54,14 @@ typedef struct sspx_error_info {
     const char *message;    /* one line, for people                      */
     const char *file;       /* source file of the check that failed      */
     int line;
+    const char *detail; /* what the library below said (Heimdal's
+                           text for a Kerberos failure), or ""      */
 } sspx_error_info;
 
 /* Returns the last error recorded on the calling thread (status 0 if none). */
 SSPX_API sspx_error_info sspx_last_error(void);
-/* "file.c:123: message" for the last error; a static per-thread string. */
+/* "file.c:123: message (NAME)" for the last error, then ": detail" when
+ * there is one; a static per-thread string. */
 SSPX_API const char *sspx_last_error_string(void);
 SSPX_API void sspx_clear_error(void);
 /* Symbolic name of a status: "SEC_E_LOGON_DENIED", or NULL if unknown. */

@@ -98,6 +98,8 @@ SSPX_WUR sspx_status krb_gss_acquire_password(const char *principal, const char 
 /* Copy a (delegated) credential's tickets into a new MEMORY ccache. */
 SSPX_WUR sspx_status krb_gss_copy_to_memory(krb_gss_cred *c, char *ccname, size_t cap);
 void krb_gss_destroy_ccache(const char *ccname);
+/* krb5.conf's default realm into out (false: none). */
+bool krb_gss_default_realm(char *out, size_t cap);
 SSPX_WUR sspx_status krb_gss_cred_expiry(krb_gss_cred *c, int64_t *expiry);
 void krb_gss_cred_release(krb_gss_cred **c);
 

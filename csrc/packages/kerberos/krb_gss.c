@@ -55,8 +55,9 @@ static void append_status(OM_uint32 code, int type)
         size_t used = strlen(detail);
         if (gss_display_status(&min, code, type, GSS_KRB5_MECHANISM, &ctx, &msg) != GSS_S_COMPLETE)
             break;
-        snprintf(detail + used, sizeof(detail) - used, "%s%.*s", used ? "; " : "", (int)msg.length,
-                 (const char *)msg.value);
+        bool first = used >= 2 && detail[used - 2] == ':' && detail[used - 1] == ' ';
+        snprintf(detail + used, sizeof(detail) - used, "%s%.*s", used && !first ? "; " : "",
+                 (int)msg.length, (const char *)msg.value);
         gss_release_buffer(&min, &msg);
     } while (ctx != 0 && ++guard < 4);
 }
@@ -129,8 +130,11 @@ static enum sspx_err map_err(OM_uint32 major, OM_uint32 minor, enum sspx_err dfl
 static sspx_status gss_fail(const char *call, OM_uint32 major, OM_uint32 minor, enum sspx_err dflt,
                             int line)
 {
+    sspx_status st;
     set_detail(call, major, minor);
-    return sspx_err_set(map_err(major, minor, dflt), __FILE__, line);
+    st = sspx_err_set(map_err(major, minor, dflt), __FILE__, line);
+    sspx_err_detail(detail);
+    return st;
 }
 #define GSS_FAIL(call, maj, min, dflt) gss_fail(call, maj, min, dflt, __LINE__)
 
@@ -138,10 +142,13 @@ static sspx_status krb5_fail(krb5_context k, const char *call, krb5_error_code c
                              enum sspx_err err, int line)
 {
     const char *m = k ? krb5_get_error_message(k, code) : NULL;
+    sspx_status st;
     snprintf(detail, sizeof(detail), "%s: %s (%d)", call, m ? m : "error", (int)code);
     if (m)
         krb5_free_error_message(k, m);
-    return sspx_err_set(err, __FILE__, line);
+    st = sspx_err_set(err, __FILE__, line);
+    sspx_err_detail(detail);
+    return st;
 }
 #define KRB5_FAIL(k, call, code, err) krb5_fail(k, call, code, err, __LINE__)
 
@@ -445,6 +452,23 @@ sspx_status krb_gss_copy_to_memory(krb_gss_cred *c, char *ccname, size_t cap)
     return st;
 }
 
+bool krb_gss_default_realm(char *out, size_t cap)
+{
+    krb5_context k = NULL;
+    char *r = NULL;
+    bool ok = false;
+    if (krb5_init_context(&k))
+        return false;
+    if (krb5_get_default_realm(k, &r) == 0 && r && strlen(r) < cap) {
+        strcpy(out, r);
+        ok = true;
+    }
+    if (r)
+        krb5_xfree(r);
+    krb5_free_context(k);
+    return ok;
+}
+
 void krb_gss_destroy_ccache(const char *ccname)
 {
     krb5_context k = NULL;
@@ -614,8 +638,19 @@ sspx_status krb_gss_accept(krb_gss_cred *cred, krb_gss_ctx **ctx, const uint8_t 
          * the KRB-ERROR the error token. */
         int32_t code = krb_error_token_code(ob.value, ob.length);
         if (code) {
-            st = GSS_FAIL("gss_accept_sec_context", GSS_S_FAILURE, (OM_uint32)code,
-                          SSPX_ERR_KRB_DENIED);
+            krb5_context k = NULL;
+            const char *m = NULL;
+            st = sspx_err_set(map_err(GSS_S_FAILURE, (OM_uint32)code, SSPX_ERR_KRB_DENIED),
+                              __FILE__, __LINE__);
+            if (krb5_init_context(&k) == 0)
+                m = krb5_get_error_message(k, code);
+            snprintf(detail, sizeof(detail), "gss_accept_sec_context: KRB-ERROR %d: %s",
+                     (int)(code - KRB5KDC_ERR_NONE), m ? m : "");
+            if (m)
+                krb5_free_error_message(k, m);
+            if (k)
+                krb5_free_context(k);
+            sspx_err_detail(detail);
             if (error_token_server)
                 (void)take_token(&ob, out);
             goto out;
@@ -641,6 +676,7 @@ sspx_status krb_gss_accept(krb_gss_cred *cred, krb_gss_ctx **ctx, const uint8_t 
         res->peer[nb.length] = 0;
     }
 out:
+    gss_release_buffer(&min2, &ob); /* a KRB-ERROR nobody asked for (empty when taken) */
     gss_release_buffer(&min2, &nb);
     if (src != GSS_C_NO_NAME)
         gss_release_name(&min2, &src);

@@ -28,7 +28,8 @@
  *             user, domain, password   get a TGT with this password instead
  *                        (SEC_WINNT_AUTH_IDENTITY): the principal is
  *                        user@DOMAIN (domain upper-cased; user may be a full
- *                        "name@REALM"; no domain: the default realm). The KDC
+ *                        "name@REALM"; no domain: krb5.conf's default
+ *                        realm). The KDC
  *                        is reached on the first InitializeSecurityContext,
  *                        not here (as Windows): an unreachable KDC fails that
  *                        call with SEC_E_NO_AUTHENTICATING_AUTHORITY, a wrong
@@ -65,8 +66,13 @@ static const char *const known_keys[] = {"keytab",
 /* user + domain -> "user@DOMAIN" (see the options above) */
 static sspx_status password_principal(const char *user, const char *domain, char *out, size_t cap)
 {
+    char realm[KRB_NAME_MAX];
     size_t u = strlen(user), d = domain ? strlen(domain) : 0;
     ENSURE(u > 0, SSPX_ERR_BAD_OPTION_VALUE);
+    if (!strchr(user, '@') && d == 0 && krb_gss_default_realm(realm, sizeof(realm))) {
+        domain = realm; /* the name the context and the credential report */
+        d = strlen(realm);
+    }
     if (strchr(user, '@') || d == 0) {
         ENSURE(u < cap, SSPX_ERR_KRB_BAD_PRINCIPAL);
         memcpy(out, user, u + 1);

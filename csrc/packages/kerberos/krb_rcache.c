@@ -293,24 +293,73 @@ static sspx_status apreq_reader(const uint8_t *tok, size_t len, der_rd *seq)
     return SEC_E_OK;
 }
 
-sspx_status krb_apreq_ticket(const uint8_t *tok, size_t len, int64_t *etype, const uint8_t **cipher,
-                             size_t *cipher_len)
+/* The AP-REQ's ticket [3] Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0],
+ * realm [1], sname [2], enc-part [3] EncryptedData }: a reader at tkt-vno. */
+static sspx_status ticket_reader(const uint8_t *tok, size_t len, der_rd *tseq)
 {
-    der_rd seq, tk, tapp, tseq, ex;
+    der_rd seq, tk, tapp;
     der_tlv t;
     GUARD(apreq_reader(tok, len, &seq));
     for (uint32_t n = 0; n < 3; n++) /* pvno, msg-type, ap-options */
         DEFECTIVE(der_expect(&seq, DER_CONTEXT, true, n, &t));
-    /* ticket [3] Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1],
-     * sname [2], enc-part [3] EncryptedData } */
     DEFECTIVE(der_enter_explicit(&seq, 3, &tk));
     DEFECTIVE(der_expect(&tk, DER_APPLICATION, true, 1, &t));
     DEFECTIVE(der_enter(&tk, &t, &tapp));
-    DEFECTIVE(der_enter_seq(&tapp, &tseq, &t));
+    DEFECTIVE(der_enter_seq(&tapp, tseq, &t));
+    return SEC_E_OK;
+}
+
+sspx_status krb_apreq_ticket(const uint8_t *tok, size_t len, int64_t *etype, const uint8_t **cipher,
+                             size_t *cipher_len)
+{
+    der_rd tseq, ex;
+    der_tlv t;
+    GUARD(ticket_reader(tok, len, &tseq));
     for (uint32_t n = 0; n < 3; n++)
         DEFECTIVE(der_expect(&tseq, DER_CONTEXT, true, n, &t));
     DEFECTIVE(der_enter_explicit(&tseq, 3, &ex));
     return encrypted_data(&ex, etype, cipher, cipher_len);
+}
+
+/* Append a name component, refusing the characters that would change how
+ * the joined name parses. */
+static bool put_component(char *out, size_t cap, size_t *pos, const der_tlv *t, char sep)
+{
+    if (t->len == 0 || *pos + 1 + t->len >= cap)
+        return false;
+    for (size_t i = 0; i < t->len; i++)
+        if (t->p[i] < 0x21 || t->p[i] > 0x7e || t->p[i] == '/' || t->p[i] == '@' || t->p[i] == '\\')
+            return false;
+    if (sep)
+        out[(*pos)++] = sep;
+    memcpy(out + *pos, t->p, t->len);
+    *pos += t->len;
+    out[*pos] = 0;
+    return true;
+}
+
+bool krb_apreq_service(const uint8_t *tok, size_t len, char *out, size_t cap)
+{
+    der_rd tseq, x, pn, y, names;
+    der_tlv t, realm;
+    size_t pos = 0;
+    out[0] = 0;
+    if (ticket_reader(tok, len, &tseq) < 0 || der_expect(&tseq, DER_CONTEXT, true, 0, &t) < 0 ||
+        der_enter_explicit(&tseq, 1, &x) < 0 || der_read_string(&x, &realm) < 0 ||
+        der_enter_explicit(&tseq, 2, &x) < 0 || der_enter_seq(&x, &pn, &t) < 0 ||
+        der_expect(&pn, DER_CONTEXT, true, 0, &t) < 0 || der_enter_explicit(&pn, 1, &y) < 0 ||
+        der_enter_seq(&y, &names, &t) < 0)
+        return false;
+    for (int i = 0; i < 4 && der_read_string(&names, &t) >= 0; i++)
+        if (!put_component(out, cap, &pos, &t, i ? '/' : 0)) {
+            out[0] = 0;
+            return false;
+        }
+    if (!pos || !put_component(out, cap, &pos, &realm, '@')) {
+        out[0] = 0;
+        return false;
+    }
+    return true;
 }
 
 /* EncTicketPart ::= [APPLICATION 3] SEQUENCE { flags [0], key [1]

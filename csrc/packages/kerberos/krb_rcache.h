@@ -38,8 +38,6 @@ SSPX_WUR sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out);
  * Kerberos package: keytab, principal, window and size); destroy() drops
  * one holder's reference. `max_entries` counts for the first holder. */
 SSPX_WUR sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **out);
-/* Keys currently held by an in-memory store (tests). */
-size_t krb_rcache_mem_count(krb_rcache *rc);
 
 /* The encrypted authenticator of an AP-REQ (GSS-framed or raw): its etype
  * and cipher (a view into tok). SSPX_ERR_KRB_DEFECTIVE_TOKEN otherwise. */
@@ -48,6 +46,9 @@ SSPX_WUR sspx_status krb_apreq_authenticator(const uint8_t *tok, size_t len, int
 /* The AP-REQ's ticket's enc-part (encrypted with the service's key). */
 SSPX_WUR sspx_status krb_apreq_ticket(const uint8_t *tok, size_t len, int64_t *etype,
                                       const uint8_t **cipher, size_t *cipher_len);
+/* The ticket's service principal, from its clear part ("HTTP/host@REALM");
+ * false (and "") when it cannot be read or has odd characters. */
+bool krb_apreq_service(const uint8_t *tok, size_t len, char *out, size_t cap);
 /* The session key of a decrypted EncTicketPart (a view into p). */
 SSPX_WUR sspx_status krb_ticket_session_key(const uint8_t *p, size_t len, int64_t *keytype,
                                             const uint8_t **key, size_t *key_len);

@@ -79,8 +79,10 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     uint8_t key[KRB_RC_KEY_LEN];
     uint64_t now;
     sspx_status st;
-    /* on failure, a KRB-ERROR in the output token (the core hands it out) */
+    /* on failure, a KRB-ERROR in the output token (the core hands it out),
+     * from the principal option or else the service the ticket names */
     const bool ext_error = ctx->req_flags & ASC_REQ_EXTENDED_ERROR;
+    char srv[KRB_NAME_MAX] = "";
 
     ENSURE(c->state == KRB_S_INITIAL, SSPX_ERR_CTX_ALREADY_COMPLETE);
     ENSURE(cr->acceptor, SSPX_ERR_CRED_USAGE);
@@ -92,16 +94,20 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
         GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
     else
         in_cbt = false;
+    if (ext_error && cr->name[0])
+        strcpy(srv, cr->name);
+    else if (ext_error)
+        (void)krb_apreq_service(in->token, in->token_len, srv, sizeof(srv));
     st = krb_apreq_replay_key(in->token, in->token_len, key);
     if (st < 0) {
         if (ext_error)
-            krb_gss_error_token(KRB_ERR_GENERIC, cr->name, &out->token);
+            krb_gss_error_token(KRB_ERR_GENERIC, srv, &out->token);
         out->error_token = ext_error;
         return st;
     }
     st = krb_gss_accept(cr->acceptor, &c->gctx, in->token, in->token_len, in_cbt ? &cbt : NULL,
                         &out->token, &r, ctx->req_flags & ASC_REQ_DELEGATE ? &c->delegated : NULL,
-                        ext_error ? cr->name : NULL);
+                        ext_error ? srv : NULL);
     if (st < 0) {
         out->error_token = ext_error;
         return st;
@@ -114,6 +120,9 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
         krb_gss_ctx_delete(&c->gctx);
         krb_gss_cred_release(&c->delegated);
         sspx_bytes_clear(&out->token);
+        if (ext_error)
+            krb_gss_error_token(KRB_ERR_GENERIC, srv, &out->token);
+        out->error_token = ext_error;
         return st;
     }
     /* verified: now (and only now) the authenticator counts as used */
@@ -125,7 +134,7 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
         krb_gss_cred_release(&c->delegated);
         sspx_bytes_clear(&out->token);
         if (ext_error)
-            krb_gss_error_token(KRB_ERR_REPEAT, cr->name, &out->token);
+            krb_gss_error_token(KRB_ERR_REPEAT, srv, &out->token);
         out->error_token = ext_error;
         return st;
     }
