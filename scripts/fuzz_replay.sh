@@ -58,8 +58,11 @@ else
   TARGETS=$(cat "$BIN/fuzz_targets.txt")
 fi
 
-# ASan: leaks are errors; abort on the first report. UBSan: print stacks.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=0}
+# ASan: leaks are errors; abort on the first report; full stacks through
+# Heimdal (no frame pointers), whose two known leaks tests/lsan.supp names.
+# UBSan: print stacks.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=0:fast_unwind_on_malloc=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 LOGDIR=$BUILD/fuzz-logs
