@@ -259,3 +259,17 @@ sspx_status sspx_identity_to_config(const void *auth_data, sspx_config *cfg)
     GUARD(a_to_config(cfg, "domain", a->Domain, a->DomainLength));
     return a_to_config(cfg, "password", a->Password, a->PasswordLength);
 }
+
+sspx_status sspx_config_cbt_policy(const sspx_config *cfg, unsigned *policy)
+{
+    const char *v = sspx_config_str(cfg, "channel_bindings");
+    if (!v || !strcmp(v, "when_supplied") || !strcmp(v, "if_present"))
+        *policy = SSPX_CBT_WHEN_SUPPLIED;
+    else if (!strcmp(v, "never"))
+        *policy = SSPX_CBT_NEVER;
+    else if (!strcmp(v, "required"))
+        *policy = SSPX_CBT_REQUIRED;
+    else
+        BAIL(SSPX_ERR_BAD_OPTION_VALUE);
+    return SEC_E_OK;
+}

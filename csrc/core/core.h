@@ -92,6 +92,9 @@ SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_bool(const sspx_config *cfg, cons
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_uint(const sspx_config *cfg, const char *key,
                                                     uint32_t dflt, uint32_t max, uint32_t *out);
 
+/* The option channel_bindings ("when_supplied" (default; also "if_present"),
+ * "never", "required") as SSPX_CBT_*. */
+SSPX_INTERNAL SSPX_WUR sspx_status sspx_config_cbt_policy(const sspx_config *cfg, unsigned *policy);
 /* SEC_WINNT_AUTH_IDENTITY_A / _W (its Flags say which) -> the options user,
  * domain, password (UTF-8). */
 SSPX_INTERNAL SSPX_WUR sspx_status sspx_identity_to_config(const void *auth_data, sspx_config *cfg);

@@ -10,6 +10,20 @@ const char *sspx_version(void)
     return SSPX_VERSION_STRING;
 }
 
+/* A new credential (its creation reference) into the handle table and to
+ * the caller: one reference for each. */
+static sspx_status publish_cred(sspx_cred *c, sspx_cred **out)
+{
+    sspx_status st = sspx_handle_new(SSPX_OBJ_CRED, c, &c->handle);
+    if (st < 0) {
+        sspx_cred_unref(c);
+        return st;
+    }
+    sspx_cred_ref(c);
+    *out = c;
+    return SEC_E_OK;
+}
+
 SECURITY_STATUS sspx_cred_acquire(const char *package, unsigned usage, const sspx_config *cfg,
                                   sspx_cred **out)
 {
@@ -30,14 +44,7 @@ SECURITY_STATUS sspx_cred_acquire(const char *package, unsigned usage, const ssp
     st = sspx_cred_create(pkg, usage, &copy, &c);
     sspx_config_clear(&copy);
     GUARD(st);
-    st = sspx_handle_new(SSPX_OBJ_CRED, c, &c->handle);
-    if (st < 0) {
-        sspx_cred_unref(c);
-        return st;
-    }
-    sspx_cred_ref(c); /* one for the table, one for the caller */
-    *out = c;
-    return SEC_E_OK;
+    return publish_cred(c, out);
 }
 
 void sspx_cred_free(sspx_cred **cred)
@@ -365,19 +372,11 @@ static sspx_status delegated(sspx_ctx *ctx, sspx_cred **out)
 SECURITY_STATUS sspx_ctx_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
 {
     sspx_cred *c = NULL;
-    sspx_status st;
     ENSURE(out, SSPX_ERR_NULL_ARG);
     *out = NULL;
     ENSURE(ctx, SSPX_ERR_NULL_ARG);
     GUARD(delegated(ctx, &c));
-    st = sspx_handle_new(SSPX_OBJ_CRED, c, &c->handle);
-    if (st < 0) {
-        sspx_cred_unref(c);
-        return st;
-    }
-    sspx_cred_ref(c); /* one for the table, one for the caller */
-    *out = c;
-    return SEC_E_OK;
+    return publish_cred(c, out);
 }
 
 SECURITY_STATUS SEC_ENTRY sspx_delegated_credentials(PCtxtHandle h, PCredHandle cred,

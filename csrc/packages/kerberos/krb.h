@@ -38,16 +38,13 @@ typedef struct krb_gss_ctx krb_gss_ctx;   /* a gss_ctx_id_t */
 
 #define KRB_CCNAME_MAX 128
 
-/* channel_bindings option: as NTLM's */
-enum krb_cbt_policy { KRB_CBT_WHEN_SUPPLIED = 0, KRB_CBT_NEVER, KRB_CBT_REQUIRED };
-
 typedef struct kerb_cred {
     krb_gss_cred *acceptor;  /* inbound */
     krb_gss_cred *initiator; /* outbound (a password credential: once its TGT is fetched) */
     char name[KRB_NAME_MAX]; /* the principal of the keytab option or "" / the ccache's client */
     krb_rcache *rcache;      /* inbound: authenticators seen (thread-safe itself) */
     uint32_t replay_window;  /* seconds an authenticator stays in rcache */
-    int cbt_policy;          /* enum krb_cbt_policy (inbound) */
+    unsigned cbt_policy;     /* SSPX_CBT_* (inbound; the channel_bindings option) */
     /* outbound with user + password (SEC_WINNT_AUTH_IDENTITY): the TGT is
      * fetched on first use (as Windows: AcquireCredentialsHandle does not
      * reach the KDC), under `lock`, into the MEMORY ccache `ccname`. */

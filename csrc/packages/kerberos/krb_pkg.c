@@ -128,7 +128,6 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     const char *principal = sspx_config_str(cfg, "principal");
     const char *ccache = sspx_config_str(cfg, "ccache");
     const char *scope = sspx_config_str(cfg, "replay_cache");
-    const char *cbt = sspx_config_str(cfg, "channel_bindings");
     uint32_t rc_size;
     GUARD(sspx_config_check_keys(cfg, known_keys));
     GUARD(sspx_config_uint(cfg, "replay_window", KRB_REPLAY_WINDOW_DEFAULT, KRB_REPLAY_WINDOW_MAX,
@@ -144,14 +143,7 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     cr->have_lock = true;
     ENSURE(!scope || !strcmp(scope, "shared") || !strcmp(scope, "credential"),
            SSPX_ERR_BAD_OPTION_VALUE);
-    if (!cbt || !strcmp(cbt, "when_supplied") || !strcmp(cbt, "if_present"))
-        cr->cbt_policy = KRB_CBT_WHEN_SUPPLIED;
-    else if (!strcmp(cbt, "never"))
-        cr->cbt_policy = KRB_CBT_NEVER;
-    else if (!strcmp(cbt, "required"))
-        cr->cbt_policy = KRB_CBT_REQUIRED;
-    else
-        BAIL(SSPX_ERR_BAD_OPTION_VALUE);
+    GUARD(sspx_config_cbt_policy(cfg, &cr->cbt_policy));
     if (cred->usage & SECPKG_CRED_INBOUND) {
         char kt[KRB_NAME_MAX], id[2 * KRB_NAME_MAX + 32];
         GUARD(krb_gss_acquire_acceptor(keytab, principal, kt, sizeof(kt), &cr->acceptor));

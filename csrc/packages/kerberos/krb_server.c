@@ -69,6 +69,21 @@ static sspx_status client_bound(krb_gss_ctx *g, const uint8_t *tok, size_t len)
     return SEC_E_OK;
 }
 
+/* A token GSS accepted that sspx refuses after all (bindings, replay): drop
+ * the GSS context, what was delegated and the AP-REP; with `error_srv` (the
+ * caller asked for extended errors) a KRB-ERROR `code` instead. */
+static sspx_status refuse(kerb_ctx *c, sspx_step_out *out, sspx_status st, const char *error_srv,
+                          int32_t code)
+{
+    krb_gss_ctx_delete(&c->gctx);
+    krb_gss_cred_release(&c->delegated);
+    sspx_bytes_clear(&out->token);
+    if (error_srv)
+        krb_gss_error_token(code, error_srv, &out->token);
+    out->error_token = error_srv != NULL;
+    return st;
+}
+
 sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
 {
     bool in_cbt = in->cbt != NULL;
@@ -88,9 +103,9 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     ENSURE(cr->acceptor, SSPX_ERR_CRED_USAGE);
     ENSURE(in->token && in->token_len, SSPX_ERR_NO_INPUT_TOKEN);
     ENSURE(in->token_len <= KRB_MAX_TOKEN, SSPX_ERR_KRB_TOKEN_TOO_LARGE);
-    if (cr->cbt_policy == KRB_CBT_REQUIRED)
+    if (cr->cbt_policy == SSPX_CBT_REQUIRED)
         ENSURE(in->cbt, SSPX_ERR_KRB_CBT_NOT_SUPPLIED);
-    if (in->cbt && cr->cbt_policy != KRB_CBT_NEVER)
+    if (in->cbt && cr->cbt_policy != SSPX_CBT_NEVER)
         GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
     else
         in_cbt = false;
@@ -114,30 +129,16 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
     }
     /* GSS compared bindings the client sent; "required" also refuses a
      * client that sent none (a zero Bnd, which GSS lets through) */
-    if (cr->cbt_policy == KRB_CBT_REQUIRED)
+    if (cr->cbt_policy == SSPX_CBT_REQUIRED)
         st = client_bound(c->gctx, in->token, in->token_len);
-    if (st < 0) {
-        krb_gss_ctx_delete(&c->gctx);
-        krb_gss_cred_release(&c->delegated);
-        sspx_bytes_clear(&out->token);
-        if (ext_error)
-            krb_gss_error_token(KRB_ERR_GENERIC, srv, &out->token);
-        out->error_token = ext_error;
-        return st;
-    }
+    if (st < 0)
+        return refuse(c, out, st, ext_error ? srv : NULL, KRB_ERR_GENERIC);
     /* verified: now (and only now) the authenticator counts as used */
     now = sspx_now_filetime();
     st = cr->rcache->check_and_insert(cr->rcache, key, now,
                                       now + (uint64_t)cr->replay_window * SSPX_FILETIME_SECOND);
-    if (st < 0) {
-        krb_gss_ctx_delete(&c->gctx);
-        krb_gss_cred_release(&c->delegated);
-        sspx_bytes_clear(&out->token);
-        if (ext_error)
-            krb_gss_error_token(KRB_ERR_REPEAT, srv, &out->token);
-        out->error_token = ext_error;
-        return st;
-    }
+    if (st < 0)
+        return refuse(c, out, st, ext_error ? srv : NULL, KRB_ERR_REPEAT);
     c->gss_flags = r.flags;
     out->ret_flags = asc_flags(r.flags);
     if (!c->delegated) /* delegated only when asked for and a TGT came */

@@ -11,8 +11,6 @@
 
 #define NTLM_NAME_MAX 256 /* UTF-8 bytes of a user/domain/workstation name */
 
-enum ntlm_cbt_policy { NTLM_CBT_NEVER = 0, NTLM_CBT_WHEN_SUPPLIED = 1, NTLM_CBT_REQUIRED = 2 };
-
 typedef struct ntlm_wstr {
     uint8_t u16[2 * NTLM_NAME_MAX]; /* UTF-16LE */
     size_t u16_len;
@@ -25,7 +23,7 @@ typedef struct ntlm_cred {
     ntlm_wstr nb_domain, nb_computer, dns_domain, dns_computer, dns_tree;
     uint8_t tinfo[1024]; /* target info without timestamp and EOL */
     size_t tinfo_len;
-    int cbt_policy;
+    unsigned cbt_policy;        /* SSPX_CBT_* */
     uint32_t challenge_max_age; /* seconds */
     bool allow_v1, allow_lm, require_mic, require_128;
     uint8_t dummy_hash[16]; /* checked against for unknown users (same work, same time) */

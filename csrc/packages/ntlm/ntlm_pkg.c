@@ -91,17 +91,9 @@ static sspx_status server_names(ntlm_cred *cr, const sspx_config *cfg)
 
 static sspx_status server_acquire(ntlm_cred *cr, const sspx_config *cfg)
 {
-    const char *v, *file;
+    const char *file;
     GUARD(server_names(cr, cfg));
-    v = sspx_config_str(cfg, "channel_bindings");
-    if (!v || !strcmp(v, "when_supplied") || !strcmp(v, "if_present"))
-        cr->cbt_policy = NTLM_CBT_WHEN_SUPPLIED;
-    else if (!strcmp(v, "never"))
-        cr->cbt_policy = NTLM_CBT_NEVER;
-    else if (!strcmp(v, "required"))
-        cr->cbt_policy = NTLM_CBT_REQUIRED;
-    else
-        BAIL(SSPX_ERR_BAD_OPTION_VALUE);
+    GUARD(sspx_config_cbt_policy(cfg, &cr->cbt_policy));
     GUARD(sspx_config_uint(cfg, "challenge_max_age", 300, 86400, &cr->challenge_max_age));
     ENSURE(cr->challenge_max_age > 0, SSPX_ERR_BAD_OPTION_VALUE);
     GUARD(sspx_config_bool(cfg, "allow_ntlmv1", false, &cr->allow_v1));

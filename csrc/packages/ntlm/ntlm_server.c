@@ -115,14 +115,14 @@ static sspx_status check_bindings(const ntlm_cred *cr, const sspx_step_in *in, c
     sspx_cbt cbt;
     bool client_sent =
         av->seen[MsvAvChannelBindings] && !sspx_ct_equal(av->v[MsvAvChannelBindings], zero, 16);
-    if (cr->cbt_policy == NTLM_CBT_NEVER)
+    if (cr->cbt_policy == SSPX_CBT_NEVER)
         return SEC_E_OK;
     if (!in->cbt) {
-        ENSURE(cr->cbt_policy != NTLM_CBT_REQUIRED, SSPX_ERR_NTLM_CBT_NOT_SUPPLIED);
+        ENSURE(cr->cbt_policy != SSPX_CBT_REQUIRED, SSPX_ERR_NTLM_CBT_NOT_SUPPLIED);
         return SEC_E_OK;
     }
     if (!client_sent) {
-        ENSURE(cr->cbt_policy != NTLM_CBT_REQUIRED, SSPX_ERR_NTLM_CBT_MISSING);
+        ENSURE(cr->cbt_policy != SSPX_CBT_REQUIRED, SSPX_ERR_NTLM_CBT_MISSING);
         return SEC_E_OK;
     }
     GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
