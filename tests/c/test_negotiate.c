@@ -886,6 +886,86 @@ static void server_hints(void)
     FreeCredentialsHandle(&cc);
 }
 
+/* Who picks the mechanism: by default the server, its most preferred one the
+ * client lists anywhere (packages gives the order); selection=client: the
+ * client's first one the server offers. The mechanism actually used and the
+ * leg count tell. */
+static void selection(void)
+{
+    static const char *const cli_ntlm_first[] = {"user",       "bob",           "domain",
+                                                 "TEST.LOCAL", "password",      "Bob#Pw22",
+                                                 "packages",   "ntlm,kerberos", NULL};
+    const char *kv[16];
+    CredHandle sboth, sclient, sntlm_pref, cc_nf, cc_kf, bad;
+    static n_hs h;
+    spnego_token t;
+    int n = 0;
+    CHECK_ST(srv_cred(&sboth, 1, 1), SEC_E_OK);
+    CHECK_ST(n_cred(&cc_nf, SECPKG_CRED_OUTBOUND, cli_ntlm_first), SEC_E_OK);
+    CHECK_ST(n_cred(&cc_kf, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
+    kv[n++] = "users_file";
+    kv[n++] = users;
+    kv[n++] = "netbios_domain";
+    kv[n++] = "TESTDOM";
+    kv[n++] = "keytab";
+    kv[n++] = keytab;
+    kv[n++] = "selection";
+    kv[n++] = "client";
+    kv[n] = NULL;
+    CHECK_ST(n_cred(&sclient, SECPKG_CRED_INBOUND, kv), SEC_E_OK);
+    kv[6] = "packages";
+    kv[7] = "ntlm,kerberos";
+    CHECK_ST(n_cred(&sntlm_pref, SECPKG_CRED_INBOUND, kv), SEC_E_OK);
+
+    /* the client lists [NTLM, Kerberos]; the server prefers Kerberos and
+     * takes it, though not the client's first: supportedMech, MICs */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc_nf, &sboth, "HTTP/localhost", 0, NULL), SEC_E_OK);
+    CHECK_ST(spnego_decode(h.tok[0], h.len[0], &t), SEC_E_OK);
+    CHECK(t.kind == SPNEGO_NEG_TOKEN_INIT && t.init.nmechs == 2 &&
+          der_oid_eq(&t.init.mechs[0], (const uint8_t *)SPNEGO_OID_NTLMSSP,
+                     SPNEGO_OID_LEN(SPNEGO_OID_NTLMSSP)));
+    CHECK_ST(spnego_decode(h.tok[1], h.len[1], &t), SEC_E_OK);
+    CHECK(t.kind == SPNEGO_NEG_TOKEN_RESP && t.resp.has_supported_mech &&
+          der_oid_eq(&t.resp.supported_mech, (const uint8_t *)SPNEGO_OID_KRB5,
+                     SPNEGO_OID_LEN(SPNEGO_OID_KRB5)));
+    check_nego_info(&h.sctx, "Kerberos");
+    check_name(&h.sctx, "TEST.LOCAL\\bob");
+    printf("info: server-preferred Kerberos, no mutual: %d legs\n", h.nlegs);
+    n_free(&h);
+    /* with mutual auth the client can make its MIC only after the AP-REP:
+     * the server sends that with its MIC and waits for the client's */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc_nf, &sboth, "HTTP/localhost", ISC_REQ_MUTUAL_AUTH, NULL), SEC_E_OK);
+    check_nego_info(&h.sctx, "Kerberos");
+    CHECK(h.cattr & ISC_RET_MUTUAL_AUTH);
+    CHECK(h.sattr & ASC_RET_MUTUAL_AUTH);
+    messages(&h.cctx, &h.sctx);
+    n_free(&h);
+    /* the same client, a server that lets the client choose: NTLM */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc_nf, &sclient, "HTTP/localhost", 0, NULL), SEC_E_OK);
+    check_nego_info(&h.sctx, "NTLM");
+    n_free(&h);
+    /* a server preferring NTLM, the client listing Kerberos first: NTLM */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(n_loop(&h, &cc_kf, &sntlm_pref, "HTTP/localhost", 0, NULL), SEC_E_OK);
+    check_nego_info(&h.sctx, "NTLM");
+    check_nego_info(&h.cctx, "NTLM");
+    n_free(&h);
+    /* bad values */
+    kv[7] = "ntlm,ntlm";
+    CHECK_ST(n_cred(&bad, SECPKG_CRED_INBOUND, kv), SEC_E_INVALID_PARAMETER);
+    kv[6] = "selection";
+    kv[7] = "whoever";
+    CHECK_ST(n_cred(&bad, SECPKG_CRED_INBOUND, kv), SEC_E_INVALID_PARAMETER);
+    FreeCredentialsHandle(&sboth);
+    FreeCredentialsHandle(&sclient);
+    FreeCredentialsHandle(&sntlm_pref);
+    FreeCredentialsHandle(&cc_nf);
+    FreeCredentialsHandle(&cc_kf);
+}
+
 /* A client with an explicit identity: a password for Kerberos (its own TGT,
  * as Windows) and NTLM alike */
 static void mixed(void)
@@ -1018,6 +1098,7 @@ int main(int argc, char **argv)
     kerberos();
     extended_error();
     server_hints();
+    selection();
     mixed();
     downgrade();
     realm_stop();

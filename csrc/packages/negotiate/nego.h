@@ -21,6 +21,8 @@ enum nego_mech { NEGO_KRB = 0, NEGO_NTLM = 1, NEGO_NMECH = 2, NEGO_NONE = -1 };
 
 typedef struct nego_cred {
     sspx_cred *sub[NEGO_NMECH]; /* NULL: not offered */
+    int order[NEGO_NMECH];      /* preference, most preferred first (the packages option) */
+    bool client_selects;        /* server: the client's first usable mechanism, not ours */
 } nego_cred;
 
 enum nego_state {

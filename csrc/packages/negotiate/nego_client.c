@@ -39,8 +39,10 @@ static sspx_status init_first(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_o
         }
         ENSURE(server, SSPX_ERR_NEGO_NO_COMMON_MECH);
     }
-    /* the first mechanism that yields a token; the rest follow untried */
-    for (int m = 0; m < NEGO_NMECH; m++) {
+    /* in order of preference: the first mechanism that yields a token; the
+     * rest follow untried */
+    for (int k = 0; k < NEGO_NMECH; k++) {
+        int m = cr->order[k];
         if (!cr->sub[m] || !(server & (1u << m)))
             continue;
         if (first == NEGO_NONE) {
@@ -118,9 +120,17 @@ static sspx_status init_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_ou
             ENSURE(!r.response_token.present || !r.response_token.len, SSPX_ERR_NEGO_UNEXPECTED);
             GUARD(nego_sub_start(ctx, m));
             GUARD(nego_sub_step(ctx, in, NULL, 0, &tok, &out->ret_flags));
-            st = nego_emit_resp(out, SPNEGO_NEG_STATE_ABSENT, NEGO_NONE, &tok, NULL, 0);
+            /* complete at once (Kerberos without mutual auth): the MIC goes
+             * along, then the server's completes the exchange */
+            if (c->sub_done)
+                st = nego_mic_make(ctx, mic, sizeof(mic), &mic_len);
+            if (st >= 0)
+                st = nego_emit_resp(out, SPNEGO_NEG_STATE_ABSENT, NEGO_NONE, &tok,
+                                    mic_len ? mic : NULL, mic_len);
             sspx_bytes_clear(&tok);
             GUARD(st);
+            if (c->sub_done)
+                c->state = NEGO_S_WAIT_END;
             return SEC_I_CONTINUE_NEEDED;
         }
     }

@@ -12,7 +12,7 @@
 
 #include "nego.h"
 
-static const char *const nego_keys[] = {"packages", NULL};
+static const char *const nego_keys[] = {"packages", "selection", NULL};
 static const char *const sub_names[NEGO_NMECH] = {"Kerberos", "NTLM"};
 
 const uint8_t *nego_mech_oid(int mech, size_t *len)
@@ -43,35 +43,42 @@ static bool in_list(const char *key, const char *const *list)
     return false;
 }
 
-/* "kerberos,ntlm", "ntlm", "!ntlm": the mechanisms allowed (bit per mech). */
-static sspx_status parse_packages(const char *v, unsigned *allow)
+/* "kerberos,ntlm", "ntlm,kerberos", "ntlm", "!ntlm": the mechanisms allowed
+ * (bit per mech) and the order of preference: as listed, then the rest in
+ * the default order (Kerberos, NTLM). */
+static sspx_status parse_packages(const char *v, unsigned *allow, int order[NEGO_NMECH])
 {
     char buf[128], *save = NULL;
     unsigned plus = 0, minus = 0;
-    if (!v) {
-        *allow = (1u << NEGO_NMECH) - 1;
-        return SEC_E_OK;
+    int n = 0;
+    if (v) {
+        ENSURE(strlen(v) < sizeof(buf), SSPX_ERR_NEGO_BAD_PACKAGES);
+        strcpy(buf, v);
+        for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+            bool neg = *t == '!' || *t == '-';
+            int m = NEGO_NONE;
+            if (neg)
+                t++;
+            if (!strcasecmp(t, "kerberos") || !strcasecmp(t, "krb5"))
+                m = NEGO_KRB;
+            else if (!strcasecmp(t, "ntlm"))
+                m = NEGO_NTLM;
+            ENSURE(m != NEGO_NONE, SSPX_ERR_NEGO_BAD_PACKAGES);
+            ENSURE(!((plus | minus) & (1u << m)), SSPX_ERR_NEGO_BAD_PACKAGES); /* twice */
+            if (neg) {
+                minus |= 1u << m;
+            } else {
+                plus |= 1u << m;
+                order[n++] = m;
+            }
+        }
+        ENSURE(plus || minus, SSPX_ERR_NEGO_BAD_PACKAGES);
     }
-    ENSURE(strlen(v) < sizeof(buf), SSPX_ERR_NEGO_BAD_PACKAGES);
-    strcpy(buf, v);
-    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        bool neg = *t == '!' || *t == '-';
-        int m = NEGO_NONE;
-        if (neg)
-            t++;
-        if (!strcasecmp(t, "kerberos") || !strcasecmp(t, "krb5"))
-            m = NEGO_KRB;
-        else if (!strcasecmp(t, "ntlm"))
-            m = NEGO_NTLM;
-        ENSURE(m != NEGO_NONE, SSPX_ERR_NEGO_BAD_PACKAGES);
-        if (neg)
-            minus |= 1u << m;
-        else
-            plus |= 1u << m;
-    }
-    ENSURE(plus || minus, SSPX_ERR_NEGO_BAD_PACKAGES);
     *allow = (plus ? plus : (1u << NEGO_NMECH) - 1) & ~minus;
     ENSURE(*allow, SSPX_ERR_NEGO_BAD_PACKAGES);
+    for (int m = 0; m < NEGO_NMECH; m++) /* the default order for the rest */
+        if (!(plus & (1u << m)))
+            order[n++] = m;
     return SEC_E_OK;
 }
 
@@ -101,6 +108,7 @@ static sspx_status nego_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     nego_cred *cr = cred->state;
     unsigned allow;
     int have = 0;
+    const char *v;
     for (size_t i = 0; i < cfg->n; i++) {
         bool known = in_list(cfg->items[i].key, nego_keys);
         for (int m = 0; m < NEGO_NMECH && !known; m++) {
@@ -109,7 +117,10 @@ static sspx_status nego_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
         }
         ENSURE(known, SSPX_ERR_UNKNOWN_OPTION);
     }
-    GUARD(parse_packages(sspx_config_str(cfg, "packages"), &allow));
+    GUARD(parse_packages(sspx_config_str(cfg, "packages"), &allow, cr->order));
+    v = sspx_config_str(cfg, "selection");
+    ENSURE(!v || !strcmp(v, "server") || !strcmp(v, "client"), SSPX_ERR_BAD_OPTION_VALUE);
+    cr->client_selects = v && !strcmp(v, "client");
     for (int m = 0; m < NEGO_NMECH; m++) {
         const sspx_package *pkg = sspx_package_find(sub_names[m]);
         sspx_config sub;
@@ -157,6 +168,26 @@ sspx_status nego_fail(sspx_ctx *ctx, sspx_step_out *out, sspx_bytes *tok, bool r
     }
     out->error_token = true;
     return st;
+}
+
+/* A leg of either side; once complete the context's flags are the chosen
+ * sub-context's (a last leg that only checks a MIC has none of its own). */
+static sspx_status with_sub_flags(sspx_ctx *ctx, sspx_step_out *out, sspx_status st)
+{
+    nego_ctx *c = ctx->state;
+    if (st == SEC_E_OK && c->sub)
+        out->ret_flags = c->sub->ret_flags;
+    return st;
+}
+
+static sspx_status nego_accept_step(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
+{
+    return with_sub_flags(ctx, out, nego_accept(ctx, in, out));
+}
+
+static sspx_status nego_init_step(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out)
+{
+    return with_sub_flags(ctx, out, nego_init(ctx, in, out));
 }
 
 /* Delegation: the chosen sub-context's (Kerberos). */
@@ -439,8 +470,8 @@ const sspx_package sspx_negotiate_package = {
     .auth_data = nego_auth_data,
     .cred_query = nego_cred_query,
     .delegated_cred = nego_delegated_cred,
-    .accept = nego_accept,
-    .init = nego_init,
+    .accept = nego_accept_step,
+    .init = nego_init_step,
     .complete_token = nego_complete_token,
     .ctx_free = nego_ctx_free,
     .query = nego_query,

@@ -77,11 +77,23 @@ static sspx_status accept_init(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_
     size_t idx = 0;
     sspx_status st;
     GUARD(spnego_decode_init(in->token, in->token_len, &ti));
-    for (size_t i = 0; i < ti.nmechs && chosen == NEGO_NONE; i++) {
-        int m = nego_mech_of_oid(&ti.mechs[i]);
-        if (m != NEGO_NONE && cr->sub[m]) {
-            chosen = m;
-            idx = i;
+    if (cr->client_selects) { /* the first of the client's list we offer */
+        for (size_t i = 0; i < ti.nmechs && chosen == NEGO_NONE; i++) {
+            int m = nego_mech_of_oid(&ti.mechs[i]);
+            if (m != NEGO_NONE && cr->sub[m]) {
+                chosen = m;
+                idx = i;
+            }
+        }
+    } else { /* our most preferred mechanism the client lists (anywhere) */
+        for (int k = 0; k < NEGO_NMECH && chosen == NEGO_NONE; k++) {
+            int m = cr->order[k];
+            for (size_t i = 0; i < ti.nmechs && cr->sub[m]; i++)
+                if (nego_mech_of_oid(&ti.mechs[i]) == m) {
+                    chosen = m;
+                    idx = i;
+                    break;
+                }
         }
     }
     ENSURE(chosen != NEGO_NONE, SSPX_ERR_NEGO_NO_COMMON_MECH);
@@ -129,8 +141,8 @@ static sspx_status accept_resp(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_
         st = nego_emit_resp(out, SPNEGO_ACCEPT_INCOMPLETE, NEGO_NONE, &tok, NULL, 0) < 0
                  ? SSPX_ERROR(SSPX_ERR_NO_MEMORY)
                  : SEC_I_CONTINUE_NEEDED;
-    else if (st == SEC_E_OK)
-        st = server_complete(ctx, out, &tok, &r.mech_list_mic, true, NEGO_NONE);
+    else if (st == SEC_E_OK) /* a last token of ours (AP-REP): the client is not done yet */
+        st = server_complete(ctx, out, &tok, &r.mech_list_mic, tok.len == 0, NEGO_NONE);
     else
         st = nego_fail(ctx, out, &tok, false, st);
     sspx_bytes_clear(&tok);
@@ -147,9 +159,9 @@ static sspx_status accept_hint(sspx_ctx *ctx, sspx_step_out *out)
     spnego_bytes mechs[NEGO_NMECH];
     uint8_t buf[256];
     size_t n = 0, len;
-    for (int m = 0; m < NEGO_NMECH; m++)
-        if (cr->sub[m]) {
-            mechs[n].p = nego_mech_oid(m, &mechs[n].len);
+    for (int k = 0; k < NEGO_NMECH; k++)
+        if (cr->sub[cr->order[k]]) {
+            mechs[n].p = nego_mech_oid(cr->order[k], &mechs[n].len);
             n++;
         }
     len = spnego_encode_init2(buf, sizeof(buf), mechs, n, (spnego_bytes){NULL, 0},
