@@ -4,7 +4,12 @@
  * every handshake for people to read.
  *
  *   sspx-ntlm-demo [--port N] [--users FILE] [--once] [--max-requests N]
- *                  [--idle-timeout SECONDS]
+ *                  [--idle-timeout SECONDS] [--negotiate [--keytab FILE]]
+ *
+ * With --negotiate the scheme is "Negotiate" (the Negotiate package: SPNEGO
+ * with Kerberos from the keytab, KRB5_KTNAME by default, and NTLM from the
+ * users file; raw NTLM tokens too); a Kerberos client asking for mutual
+ * authentication gets the AP-REP with the 200, in WWW-Authenticate.
  *
  * NTLM over HTTP authenticates the TCP connection, not the request: the
  * three legs must travel on one kept-alive connection, and once the
@@ -109,6 +114,27 @@ static const char *ntlm_type_name(unsigned t)
     }
 }
 
+/* For leg lines: what a token is, by its first bytes. */
+static const char *token_kind(const uint8_t *tok, size_t len)
+{
+    if (ntlm_type(tok, len))
+        return ntlm_type_name(ntlm_type(tok, len));
+    if (len && tok[0] == 0x60)
+        return "GSS initial token (SPNEGO NegTokenInit / Kerberos)";
+    if (len && tok[0] == 0xa1)
+        return "SPNEGO NegTokenResp";
+    if (len && tok[0] == 0x6e)
+        return "Kerberos AP-REQ";
+    return "unrecognised token";
+}
+
+/* A token that starts a handshake over: NTLM's NEGOTIATE, a GSS initial
+ * token (SPNEGO NegTokenInit, framed Kerberos AP-REQ), a raw AP-REQ. */
+static int starts_handshake(const uint8_t *tok, size_t len)
+{
+    return ntlm_type(tok, len) == 1 || (len && (tok[0] == 0x60 || tok[0] == 0x6e));
+}
+
 /* ------------------------------------------------------- connections */
 
 typedef struct conn {
@@ -138,7 +164,8 @@ typedef struct server {
     unsigned next_id;
     long requests, max_requests;
     int once, idle_seconds;
-    int stop; /* 1: finish and exit */
+    int stop;           /* 1: finish and exit */
+    const char *scheme; /* "NTLM" or "Negotiate" */
 } server;
 
 static volatile sig_atomic_t got_signal;
@@ -235,7 +262,7 @@ fail:
     c->out_len = c->out_off = 0;
 }
 
-/* ------------------------------------------------------ NTLM per request */
+/* ------------------------------------------------- a handshake leg per request */
 
 /*
  * Run one leg of the connection's handshake and answer the request.
@@ -244,7 +271,7 @@ fail:
  * context in progress it reaches a fresh context that refuses it: an
  * AUTHENTICATE never borrows state from another connection.
  */
-static void handle_ntlm(server *s, conn *c, const char *b64, size_t b64_len, int keep,
+static void handle_auth(server *s, conn *c, const char *b64, size_t b64_len, int keep,
                         int head_only)
 {
     uint8_t *tok;
@@ -254,19 +281,18 @@ static void handle_ntlm(server *s, conn *c, const char *b64, size_t b64_len, int
     ULONG attrs = 0;
     SECURITY_STATUS st;
     char err[512];
-    unsigned type;
     int fresh;
+    char www[16];
 
     tok = b64_decode(b64, b64_len, &len);
     if (!tok) {
-        say("[conn %u] Authorization: NTLM with invalid base64\n", c->id);
+        say("[conn %u] Authorization: %s with invalid base64\n", c->id, s->scheme);
         ctx_drop(c);
-        respond(s, c, 400, "Bad Request", NULL, "Invalid NTLM token encoding\n", 0, head_only);
+        respond(s, c, 400, "Bad Request", NULL, "Invalid token encoding\n", 0, head_only);
         return;
     }
-    type = ntlm_type(tok, len);
-    if (type == 1 && (c->have_ctx || c->authed)) {
-        say("[conn %u] new NEGOTIATE: restarting this connection's context\n", c->id);
+    if (starts_handshake(tok, len) && (c->have_ctx || c->authed)) {
+        say("[conn %u] a new first token: restarting this connection's context\n", c->id);
         ctx_drop(c);
     }
     if (c->authed) {
@@ -290,17 +316,17 @@ static void handle_ntlm(server *s, conn *c, const char *b64, size_t b64_len, int
 
     say("[conn %u] leg %d  client -> server  %s (%zu bytes)  AcceptSecurityContext: %s  "
         "attrs 0x%08x\n",
-        c->id, c->leg, ntlm_type_name(type), len, status_name(st), (unsigned)attrs);
+        c->id, c->leg, token_kind(tok, len), len, status_name(st), (unsigned)attrs);
     print_token(tok, len);
     free(tok);
 
     if (st == SEC_I_CONTINUE_NEEDED && ob.cbBuffer) {
         char *chal = b64_encode(ob.pvBuffer, ob.cbBuffer);
-        char *hdr = chal ? malloc(strlen(chal) + 6) : NULL;
+        char *hdr = chal ? malloc(strlen(chal) + strlen(s->scheme) + 2) : NULL;
         c->leg++;
         say("[conn %u] leg %d  server -> client  %s (%u bytes)  status: %s  attrs 0x%08x\n", c->id,
-            c->leg, ntlm_type_name(ntlm_type(ob.pvBuffer, ob.cbBuffer)), (unsigned)ob.cbBuffer,
-            status_name(st), (unsigned)attrs);
+            c->leg, token_kind(ob.pvBuffer, ob.cbBuffer), (unsigned)ob.cbBuffer, status_name(st),
+            (unsigned)attrs);
         print_token(ob.pvBuffer, ob.cbBuffer);
         FreeContextBuffer(ob.pvBuffer);
         if (!hdr) {
@@ -309,13 +335,26 @@ static void handle_ntlm(server *s, conn *c, const char *b64, size_t b64_len, int
             respond(s, c, 500, "Internal Server Error", NULL, "out of memory\n", 0, head_only);
             return;
         }
-        sprintf(hdr, "NTLM %s", chal);
+        sprintf(hdr, "%s %s", s->scheme, chal);
         free(chal);
-        /* the challenge is bound to this connection: it must stay open */
-        respond(s, c, 401, "Unauthorized", hdr, "NTLM challenge: continue the handshake\n", 1,
-                head_only);
+        /* the handshake state is bound to this connection: it must stay open */
+        respond(s, c, 401, "Unauthorized", hdr, "Continue the handshake\n", 1, head_only);
         free(hdr);
         return;
+    }
+    /* a last token with the success (Kerberos' AP-REP for mutual
+     * authentication, SPNEGO's accept-completed): it rides on the 200 */
+    char *last = NULL;
+    if (st == SEC_E_OK && ob.cbBuffer) {
+        char *b = b64_encode(ob.pvBuffer, ob.cbBuffer);
+        c->leg++;
+        say("[conn %u] leg %d  server -> client  %s (%u bytes), with the 200\n", c->id, c->leg,
+            token_kind(ob.pvBuffer, ob.cbBuffer), (unsigned)ob.cbBuffer);
+        print_token(ob.pvBuffer, ob.cbBuffer);
+        last = b ? malloc(strlen(b) + strlen(s->scheme) + 2) : NULL;
+        if (last)
+            sprintf(last, "%s %s", s->scheme, b);
+        free(b);
     }
     if (ob.pvBuffer)
         FreeContextBuffer(ob.pvBuffer);
@@ -325,12 +364,20 @@ static void handle_ntlm(server *s, conn *c, const char *b64, size_t b64_len, int
         SECURITY_STATUS qs = QueryContextAttributesA(&c->ctx, SECPKG_ATTR_NAMES, &names);
         if (qs == SEC_E_OK) {
             char body[300];
+            SecPkgContext_NegotiationInfoA ni;
             snprintf(c->name, sizeof(c->name), "%s", names.sUserName);
             FreeContextBuffer(names.sUserName);
             c->authed = 1;
-            say("[conn %u] authenticated: %s\n", c->id, c->name);
+            if (QueryContextAttributesA(&c->ctx, SECPKG_ATTR_NEGOTIATION_INFO, &ni) == SEC_E_OK) {
+                say("[conn %u] authenticated: %s (package %s)\n", c->id, c->name,
+                    ni.PackageInfo->Name);
+                FreeContextBuffer(ni.PackageInfo);
+            } else {
+                say("[conn %u] authenticated: %s\n", c->id, c->name);
+            }
             snprintf(body, sizeof(body), "Hello, %s\n", c->name);
-            respond(s, c, 200, "OK", NULL, body, keep, head_only);
+            respond(s, c, 200, "OK", last, body, keep, head_only);
+            free(last);
             return;
         }
         st = qs;
@@ -339,9 +386,11 @@ static void handle_ntlm(server *s, conn *c, const char *b64, size_t b64_len, int
     } else if (st >= 0) {
         snprintf(err, sizeof(err), "unexpected status for an HTTP handshake");
     }
+    free(last);
     say("[conn %u] authentication failed: %s: %s\n", c->id, status_name(st), err);
     ctx_drop(c);
-    respond(s, c, 401, "Unauthorized", "NTLM", "Authentication failed\n", keep, head_only);
+    snprintf(www, sizeof(www), "%s", s->scheme);
+    respond(s, c, 401, "Unauthorized", www, "Authentication failed\n", keep, head_only);
 }
 
 /* ------------------------------------------------------- HTTP parsing */
@@ -445,11 +494,12 @@ static void handle_request(server *s, conn *c, size_t hlen)
     }
 
     v = find_header(hdrs, end, "Authorization", &vlen);
-    if (v && vlen >= 4 && strncasecmp(v, "NTLM", 4) == 0 && (vlen == 4 || v[4] == ' ')) {
-        const char *b = v + 4;
+    size_t sl = strlen(s->scheme);
+    if (v && vlen >= sl && strncasecmp(v, s->scheme, sl) == 0 && (vlen == sl || v[sl] == ' ')) {
+        const char *b = v + sl;
         while (b < v + vlen && *b == ' ')
             b++;
-        handle_ntlm(s, c, b, (size_t)(v + vlen - b), keep, head_only);
+        handle_auth(s, c, b, (size_t)(v + vlen - b), keep, head_only);
         return;
     }
     if (c->authed) {
@@ -461,8 +511,8 @@ static void handle_request(server *s, conn *c, size_t hlen)
         return;
     }
     if (v)
-        say("[conn %u] Authorization scheme other than NTLM ignored\n", c->id);
-    respond(s, c, 401, "Unauthorized", "NTLM", "Authentication required\n", keep, head_only);
+        say("[conn %u] Authorization scheme other than %s ignored\n", c->id, s->scheme);
+    respond(s, c, 401, "Unauthorized", s->scheme, "Authentication required\n", keep, head_only);
 }
 
 /* End of the request head in buf[0..len): offset past the blank line, or 0. */
@@ -738,8 +788,10 @@ static void serve(server *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sspx-ntlm-demo [--port N] [--users FILE] [--once] [--max-requests N]\n"
-               "                      [--idle-timeout SECONDS]\n"
+               "                      [--idle-timeout SECONDS] [--negotiate [--keytab FILE]]\n"
                "  --port 0 picks a free port; the server listens on 127.0.0.1 only.\n"
+               "  --negotiate: WWW-Authenticate: Negotiate (Kerberos from the keytab,\n"
+               "    KRB5_KTNAME by default, and NTLM from the users) instead of NTLM.\n"
                "  Without --users a default users file is written to a temp file:\n"
                "    TESTDOM:bob:Passw0rd!   and   *:alice:Wonderland1\n");
 }
@@ -767,11 +819,14 @@ int main(int argc, char **argv)
     int bound_port = 0, rc = 0;
     SSPX_SERVER_AUTH_DATA ad;
     SECURITY_STATUS st;
+    const char *keytab = NULL;
+    sspx_config *cfg = NULL;
     struct sigaction sa;
 
     memset(&s, 0, sizeof(s));
     s.idle_seconds = DEFAULT_IDLE_SECONDS;
     s.lfd = s.sig_pipe[0] = s.sig_pipe[1] = -1;
+    s.scheme = "NTLM";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--port") == 0) {
@@ -780,6 +835,11 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--users") == 0 && val) {
             users = val;
+            i++;
+        } else if (strcmp(a, "--negotiate") == 0) {
+            s.scheme = "Negotiate";
+        } else if (strcmp(a, "--keytab") == 0 && val) {
+            keytab = val;
             i++;
         } else if (strcmp(a, "--once") == 0) {
             s.once = 1;
@@ -819,12 +879,30 @@ int main(int argc, char **argv)
             users);
     }
 
+    if (keytab && strcmp(s.scheme, "Negotiate") != 0) {
+        fprintf(stderr, "sspx-ntlm-demo: --keytab goes with --negotiate\n");
+        return 2;
+    }
     memset(&ad, 0, sizeof(ad));
     ad.Version = SSPX_SERVER_AUTH_DATA_VERSION;
     ad.UsersFile = users;
     ad.NetbiosDomain = "TESTDOM";
-    st = AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_INBOUND, NULL, &ad, NULL, NULL,
-                                   &s.cred, NULL);
+    if (strcmp(s.scheme, "Negotiate") == 0) {
+        /* options as an sspx_config (SSPX_SERVER_AUTH_DATA has no keytab) */
+        cfg = sspx_config_new();
+        if (!cfg || sspx_config_set(cfg, "users_file", users) != SEC_E_OK ||
+            sspx_config_set(cfg, "netbios_domain", "TESTDOM") != SEC_E_OK ||
+            (keytab && sspx_config_set(cfg, "keytab", keytab) != SEC_E_OK)) {
+            fprintf(stderr, "sspx-ntlm-demo: %s\n", sspx_last_error_string());
+            return 1;
+        }
+        st = AcquireCredentialsHandleA(NULL, "Negotiate", SECPKG_CRED_INBOUND, NULL, cfg, NULL,
+                                       NULL, &s.cred, NULL);
+        sspx_config_free(&cfg);
+    } else {
+        st = AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_INBOUND, NULL, &ad, NULL, NULL,
+                                       &s.cred, NULL);
+    }
     /* the file is read once, at acquisition: the temp copy is not needed now */
     if (tmp_users[0])
         unlink(tmp_users);
@@ -854,8 +932,9 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    say("[server] sspx %s, NTLM, NetBIOS domain TESTDOM, users file %s\n", sspx_version(),
-        tmp_users[0] ? "(default)" : users);
+    say("[server] sspx %s, %s, NetBIOS domain TESTDOM, users file %s%s%s\n", sspx_version(),
+        s.scheme, tmp_users[0] ? "(default)" : users, keytab ? ", keytab " : "",
+        keytab ? keytab : "");
     say("[server] listening on http://127.0.0.1:%d/\n", bound_port);
 
     serve(&s);
