@@ -93,8 +93,8 @@ static void av_nodes(sspx_desc *parent, const char *name, size_t base, const uin
         } else if (id == MsvAvTimestamp && l == 8) {
             uint64_t t = (uint64_t)sspx_get_le32(v + 4) << 32 | sspx_get_le32(v);
             sspx_desc_uint_node(list, n, base + at, 12, t);
-        } else {
-            sspx_desc_bytes_node(list, n, base + at, v, l);
+        } else { /* the value's bytes, where they are (after the 4-byte AvId/AvLen) */
+            sspx_desc_bytes_node(list, n, base + at + 4, v, l);
         }
     }
 }

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "krb5_describe.h"
 #include "ntlm_msg.h"
 
 static spnego_view contents_view(const der_tlv *t)
@@ -538,18 +539,27 @@ static void adopt(sspx_desc *parent, sspx_desc *sub, size_t base)
     sspx_desc_free(&sub);
 }
 
-/* A mechanism token: its bytes and, for NTLM, ntlm_describe's tree. */
+/* A mechanism token: its bytes and, for NTLM and Kerberos, their
+ * describers' trees. */
 static void token_node(sspx_desc *parent, const char *name, const spnego_view *v)
 {
     sspx_desc *d = sspx_desc_bytes_node(parent, name, v->off, v->p, v->len);
     sspx_desc *sub = NULL;
-    if (!d || ntlm_msg_type(v->p, v->len) == 0)
+    if (!d)
         return;
-    if (ntlm_describe(v->p, v->len, &sub) == SEC_E_OK)
-        adopt(d, sub, v->off);
-    else
-        sspx_desc_text_node(d, "Note", SSPX_DESC_STRING, v->off, v->len, 0,
-                            "NTLM message that does not decode");
+    if (ntlm_msg_type(v->p, v->len) != 0) {
+        if (ntlm_describe(v->p, v->len, &sub) == SEC_E_OK)
+            adopt(d, sub, v->off);
+        else
+            sspx_desc_text_node(d, "Note", SSPX_DESC_STRING, v->off, v->len, 0,
+                                "NTLM message that does not decode");
+    } else if (krb5_recognise(v->p, v->len)) {
+        if (krb5_describe(v->p, v->len, &sub) == SEC_E_OK)
+            adopt(d, sub, v->off);
+        else
+            sspx_desc_text_node(d, "Note", SSPX_DESC_STRING, v->off, v->len, 0,
+                                "Kerberos message that does not decode");
+    }
 }
 
 static bool printable(const spnego_view *v)

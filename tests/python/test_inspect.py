@@ -298,3 +298,183 @@ def test_main_decode_garbage(capsys, garbage):
 def test_main_decode_usage(capsys):
     assert si.main_decode([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+# ------------------------------------------------------ Kerberos tokens
+#
+# Real Kerberos tokens from a throwaway Heimdal realm (TEST.LOCAL, alice
+# kinit'd, HTTP/localhost in the keytab). Heimdal's GSS-API pins a thread to
+# the first realm it sees (tests/python/test_kerberos_delegation.py), so the
+# handshakes run in one short-lived thread that closes everything it made;
+# decoding is pure parsing and runs here.
+
+
+def _in_thread(fn):
+    import gc
+    import threading
+
+    res = {}
+
+    def run():
+        try:
+            res["value"] = fn()
+        except BaseException as exc:  # noqa: B902 - handed to the caller
+            res["error"] = exc
+        finally:
+            gc.collect()
+
+    t = threading.Thread(target=run, name="inspect-krb")
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "timed out"
+    if "error" in res:
+        raise res["error"]
+    return res["value"]
+
+
+def _kerberos_handshakes(realm):
+    out = {}
+    front = f"HTTP/localhost@{realm.realm}"
+    with sspx.Credential.server("Kerberos", keytab=realm.keytab, principal=front) as s, \
+            sspx.Credential.client("Kerberos") as c:
+        # mutual authentication: AP-REQ (mutual-required), AP-REP
+        cc = sspx.ClientContext(c, target="HTTP/localhost", flags=sspx.IscReq.MUTUAL_AUTH)
+        sc = sspx.ServerContext(s)
+        out["ap_req_mutual"] = cc.step()
+        out["ap_rep"] = sc.step(out["ap_req_mutual"])
+        cc.step(out["ap_rep"])
+        assert cc.complete and sc.complete
+        # none: the AP-REQ alone
+        cc = sspx.ClientContext(c, target="HTTP/localhost")
+        out["ap_req"] = cc.step()
+        assert sspx.ServerContext(s).step(out["ap_req"]) == b""
+        # a tampered authenticator: the server's KRB-ERROR rides on the exception
+        cc = sspx.ClientContext(c, target="HTTP/localhost")
+        bad = bytearray(cc.step())
+        bad[-20] ^= 1
+        try:
+            sspx.ServerContext(s, flags=sspx.AscReq.EXTENDED_ERROR).step(bytes(bad))
+        except sspx.errors.SecurityError as exc:
+            out["krb_error"] = exc.token
+            out["krb_error_status"] = exc.name
+    with sspx.Credential.server("Negotiate", keytab=realm.keytab) as s, \
+            sspx.Credential.client("Negotiate") as c:
+        rec = si.Handshake()
+        rec.run(sspx.ClientContext(c, target="HTTP/localhost", flags=sspx.IscReq.MUTUAL_AUTH),
+                sspx.ServerContext(s))
+        out["nego_init"] = rec.legs[0].output_bytes
+        out["nego_resp"] = rec.legs[1].output_bytes
+        out["nego_table"] = str(rec)
+        out["nego_report"] = rec.report()
+    return out
+
+
+@pytest.fixture(scope="module")
+def krb_tokens():
+    import os
+
+    from sspx import _realm
+
+    why = _realm.heimdal_available()
+    if why:
+        pytest.fail(why)
+    with _realm.Realm() as realm:
+        realm.kinit("alice")
+        saved = dict(os.environ)
+        os.environ.update(realm.env("alice"))
+        try:
+            yield _in_thread(lambda: _kerberos_handshakes(realm))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def test_decode_kerberos_ap_req(krb_tokens):
+    raw = krb_tokens["ap_req_mutual"]
+    tok = si.decode(raw)  # recognised: the Kerberos describer
+    assert tok.name == "Kerberos" and tok.package == "Kerberos"
+    assert tok.message_type == "AP-REQ" and tok["MessageType"].value == 14
+    assert tok.summary == f"Kerberos AP-REQ ({len(raw)} bytes)"
+    assert tok["ThisMech"].text == "1.2.840.113554.1.2.2 (Kerberos 5)"
+    assert tok["TokId"].text == "KRB_AP_REQ" and tok["TokId"].value == 0x0100
+    assert tok["Pvno"].value == 5
+    assert tok["ApOptions"].kind == "flags"
+    assert tok["ApOptions"].flag_names == ["mutual-required"]
+    ticket = tok["Ticket"]
+    assert ticket["Realm"].text == "TEST.LOCAL"
+    assert ticket["SName"].text == "HTTP/localhost"
+    assert [n.text for n in ticket["SName"].find_all("NameString")] == ["HTTP", "localhost"]
+    etype = ticket["EncPart"]["EType"]
+    assert (etype.kind, etype.value, etype.text) == ("enum", 18, "aes256-cts-hmac-sha1-96")
+    assert ticket["EncPart"]["Kvno"].value >= 1
+    cipher = tok["Authenticator"]["Cipher"]
+    assert cipher.kind == "bytes" and cipher.bytes == raw[cipher.offset:cipher.offset + cipher.length]
+    assert cipher.offset + cipher.length == len(raw)  # the authenticator ends the token
+    assert tok["Authenticator"].get("Kvno") is None
+    assert si.decode(raw, "Kerberos").to_dict() == tok.to_dict()
+    # without mutual authentication: no flag set
+    plain = si.decode(krb_tokens["ap_req"])
+    assert plain["ApOptions"].flag_names == [] and plain["ApOptions"].value == 0
+    text = str(tok)
+    for want in ("Kerberos AP-REQ", '"TEST.LOCAL"', '"HTTP/localhost"', "mutual-required",
+                 "aes256-cts-hmac-sha1-96 (18)", "KRB_NT_PRINCIPAL"):
+        assert want in text, want
+    html = tok._repr_html_()
+    assert "HTTP/localhost" in html and "aes256-cts-hmac-sha1-96" in html
+
+
+def test_decode_kerberos_ap_rep(krb_tokens):
+    tok = si.decode(krb_tokens["ap_rep"])
+    assert tok.message_type == "AP-REP" and tok["TokId"].text == "KRB_AP_REP"
+    assert tok["EncPart"]["EType"].value == 18
+    assert tok.find("Ticket") is None and tok.find("ApOptions") is None
+
+
+def test_decode_kerberos_error(krb_tokens, capsys):
+    assert krb_tokens["krb_error_status"] == "SEC_E_LOGON_DENIED"
+    tok = si.decode(krb_tokens["krb_error"])
+    assert tok.message_type == "KRB-ERROR" and tok["TokId"].text == "KRB_ERROR"
+    code = tok["ErrorCode"]
+    assert (code.kind, code.value, code.text) == ("enum", 31, "KRB_AP_ERR_BAD_INTEGRITY")
+    assert tok["Realm"].text == "TEST.LOCAL" and tok["SName"].text == "HTTP/localhost"
+    assert tok["STime"].kind == "string" and tok["STime"].text.endswith(" UTC")
+    assert 0 <= tok["Susec"].value < 1000000
+    # the command line shows the same
+    assert si.main_decode(["Negotiate " + base64.b64encode(krb_tokens["krb_error"]).decode()]) == 0
+    out = capsys.readouterr().out
+    assert "Kerberos KRB-ERROR" in out and "KRB_AP_ERR_BAD_INTEGRITY (31)" in out
+
+
+def test_decode_negotiate_kerberos(krb_tokens):
+    init = si.decode(krb_tokens["nego_init"])
+    assert init.name == "SPNEGO" and init.message_type == "NegTokenInit"
+    inner = init["MechToken"]["Kerberos"]
+    assert inner.message_type == "AP-REQ"
+    assert inner["Ticket"]["SName"].text == "HTTP/localhost"
+    assert inner["ApOptions"].flag_names == ["mutual-required"]
+    # the inner tree's offsets are into the SPNEGO token
+    mt = init["MechToken"]
+    assert (inner.offset, inner.length) == (mt.offset, mt.length)
+    c = inner["Ticket"]["EncPart"]["Cipher"]
+    assert krb_tokens["nego_init"][c.offset:c.offset + c.length] == c.bytes
+    resp = si.decode(krb_tokens["nego_resp"])
+    assert resp["ResponseToken"]["Kerberos"].message_type == "AP-REP"
+    # the recorder's table names the SPNEGO messages; the report shows the inner trees
+    assert "SPNEGO NegTokenInit" in krb_tokens["nego_table"]
+    assert "SEC_E_OK" in krb_tokens["nego_table"]
+    for want in ("AP-REQ (14)", "AP-REP (15)", '"HTTP/localhost"'):
+        assert want in krb_tokens["nego_report"], want
+
+
+def test_decode_kerberos_refuses_damage(krb_tokens):
+    raw = krb_tokens["ap_req"]
+    for n in list(range(0, 40)) + list(range(len(raw) - 40, len(raw))):
+        with pytest.raises(InvalidToken):
+            si.decode(raw[:n], "Kerberos")
+    with pytest.raises(InvalidToken):
+        si.decode(raw + b"\x00", "Kerberos")
+    bad = si.try_decode(raw[:-1])
+    assert isinstance(bad, si.Undecodable) and "SEC_E_INVALID_TOKEN" in str(bad)
+    # an NTLM token is no Kerberos token
+    with pytest.raises(InvalidToken):
+        si.decode(b"NTLMSSP\x00\x01\x00\x00\x00\x07\x82\x08\xa2", "Kerberos")

@@ -50,6 +50,7 @@
 
 #include "krb.h"
 #include "packages/packages.h"
+#include "wire/krb5_describe.h"
 
 static const char *const known_keys[] = {"keytab",
                                          "principal",
@@ -473,4 +474,6 @@ const sspx_package sspx_kerberos_package = {
     .verify_signature = krb_verify_signature,
     .encrypt = krb_encrypt,
     .decrypt = krb_decrypt,
+    .describe = krb5_describe,
+    .recognise = krb5_recognise,
 };
