@@ -34,7 +34,9 @@ Fixtures (all function-scoped; everything they create is closed at teardown):
   users ``alice``/``bob``, service ``HTTP/localhost`` with a keytab) for the
   Kerberos and Negotiate packages; see tests/realm/README.md.
 
-Outside pytest, :class:`NTLMTestServer` and :func:`handshake` do the same, and
+Outside pytest, :class:`NTLMTestServer` and :func:`handshake` do the same,
+:func:`kerberos_realm` runs a realm around a block of code (this process's
+Kerberos environment pointed at it), and
 :func:`fixed_random` / :func:`fixed_clock` pin the library's random source and
 clock (process-wide: for tests only) to reproduce published test vectors.
 """
@@ -45,8 +47,9 @@ import base64
 import contextlib
 import datetime
 import http.server
+import os
 import threading
-from typing import Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 from . import _sspx
 from ._context import ChannelBindings, ClientContext, Credential, ServerContext
@@ -54,7 +57,7 @@ from .errors import SecurityError
 
 __all__ = [
     "DEFAULT_USERS", "DEFAULT_DOMAIN", "HandshakeResult", "handshake", "fixed_random",
-    "fixed_clock", "NTLMTestServer", "serve_http",
+    "fixed_clock", "NTLMTestServer", "serve_http", "kerberos_realm",
 ]
 
 DEFAULT_USERS = {"TESTDOM\\bob": "Passw0rd!", "alice": "Wonderland1"}
@@ -63,6 +66,35 @@ _RNG_SCRIPT_MAX = 1024  # the extension's script buffer (bindings/sspx.i)
 _FILETIME_EPOCH = datetime.datetime(1601, 1, 1, tzinfo=datetime.timezone.utc)
 
 # --------------------------------------------------------------- test hooks
+
+
+@contextlib.contextmanager
+def kerberos_realm(kinit: Optional[str] = "alice", services: Iterable[str] = (),
+                   **realm_options: Any) -> Iterator[Any]:
+    """A throwaway Heimdal realm (``sspx._realm.Realm(**realm_options)``) for a
+    block of code: started on 127.0.0.1, the extra ``services`` added to its
+    keytab, ``kinit`` given a ticket, and this process's KRB5_CONFIG,
+    KRB5CCNAME, KRB5_KTNAME, KRB5RCACHEDIR pointed at it; all undone at the
+    end. Raises ``sspx._realm.RealmError`` when Heimdal is not installed.
+    Heimdal reads its configuration once per thread: run Kerberos code for
+    one realm in threads of its own when a process uses several."""
+    from . import _realm
+
+    why = _realm.heimdal_available()
+    if why:
+        raise _realm.RealmError(why)
+    with _realm.Realm(**realm_options) as realm:
+        for spn in services:
+            realm.add_service(spn)
+        if kinit:
+            realm.kinit(kinit)
+        saved = dict(os.environ)
+        os.environ.update(realm.vars(kinit))
+        try:
+            yield realm
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 @contextlib.contextmanager

@@ -98,6 +98,22 @@ static int load_env(const char *path)
     return n;
 }
 
+/* The source tree: argv[1], or (registered without arguments) the tree the
+ * test file was compiled from (`file` is its __FILE__, tests/c/x.c). */
+static inline void realm_source_dir(int argc, char **argv, const char *file, char *out, size_t cap)
+{
+    if (argc >= 2) {
+        snprintf(out, cap, "%s", argv[1]);
+        return;
+    }
+    snprintf(out, cap, "%s", file);
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(out, '/');
+        if (slash)
+            *slash = 0;
+    }
+}
+
 static int realm_start(const char *srcdir)
 {
     if (strlen(srcdir) > 1000)

@@ -1271,16 +1271,7 @@ int main(int argc, char **argv)
 {
     CredHandle sc, sc_kt, cc;
     char src[1024];
-    if (argc >= 2) {
-        snprintf(src, sizeof(src), "%s", argv[1]);
-    } else { /* registered without arguments: this file's own source tree */
-        snprintf(src, sizeof(src), "%s", __FILE__);
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(src, '/');
-            if (slash)
-                *slash = 0;
-        }
-    }
+    realm_source_dir(argc, argv, __FILE__, src, sizeof(src));
     signal(SIGPIPE, SIG_IGN);
     if (realm_start(src) != 0) {
         realm_stop();

@@ -778,16 +778,7 @@ int main(int argc, char **argv)
 {
     CredHandle cc, sc;
     char src[1024];
-    if (argc >= 2) {
-        snprintf(src, sizeof(src), "%s", argv[1]);
-    } else { /* registered without arguments: this file's own source tree */
-        snprintf(src, sizeof(src), "%s", __FILE__);
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(src, '/');
-            if (slash)
-                *slash = 0;
-        }
-    }
+    realm_source_dir(argc, argv, __FILE__, src, sizeof(src));
     seed_dir = getenv("SSPX_KRB_DESCRIBE_SEEDS");
     signal(SIGPIPE, SIG_IGN);
     /* what needs no realm first */

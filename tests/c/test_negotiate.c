@@ -1069,16 +1069,7 @@ static void downgrade(void)
 int main(int argc, char **argv)
 {
     char src[1024];
-    if (argc >= 2) {
-        snprintf(src, sizeof(src), "%s", argv[1]);
-    } else { /* registered without arguments: this file's own source tree */
-        snprintf(src, sizeof(src), "%s", __FILE__);
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(src, '/');
-            if (slash)
-                *slash = 0;
-        }
-    }
+    realm_source_dir(argc, argv, __FILE__, src, sizeof(src));
     signal(SIGPIPE, SIG_IGN);
     users = t_users_file("TESTDOM:bob:Passw0rd!\nTEST.LOCAL:bob:Bob#Pw22\n");
     /* before the realm: no Kerberos configuration at all */

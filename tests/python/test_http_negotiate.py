@@ -20,7 +20,6 @@ never tries ::1. Every wait is bounded."""
 import asyncio
 import base64
 import io
-import os
 import re
 import shutil
 import socket
@@ -32,7 +31,7 @@ import pytest
 import sspx
 import sspx.http
 import sspx.server
-from sspx import _realm
+from sspx.testing import kerberos_realm
 
 TIMEOUT = 30
 BOB = ("TESTDOM\\bob", "Passw0rd!")
@@ -42,18 +41,8 @@ BOB = ("TESTDOM\\bob", "Passw0rd!")
 
 @pytest.fixture(scope="module")
 def realm():
-    why = _realm.heimdal_available()
-    if why:
-        pytest.fail(why)
-    with _realm.Realm() as r:
-        r.kinit("alice")
-        saved = dict(os.environ)
-        os.environ.update(r.env("alice"))
-        try:
-            yield r
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with kerberos_realm() as r:
+        yield r
 
 
 @pytest.fixture(scope="module")

@@ -371,22 +371,10 @@ def _kerberos_handshakes(realm):
 
 @pytest.fixture(scope="module")
 def krb_tokens():
-    import os
+    from sspx.testing import kerberos_realm
 
-    from sspx import _realm
-
-    why = _realm.heimdal_available()
-    if why:
-        pytest.fail(why)
-    with _realm.Realm() as realm:
-        realm.kinit("alice")
-        saved = dict(os.environ)
-        os.environ.update(realm.env("alice"))
-        try:
-            yield _in_thread(lambda: _kerberos_handshakes(realm))
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with kerberos_realm() as realm:
+        yield _in_thread(lambda: _kerberos_handshakes(realm))
 
 
 def test_decode_kerberos_ap_req(krb_tokens):

@@ -2,28 +2,16 @@
 throwaway Heimdal realm (one for the module: the library reads krb5.conf once
 per process, so a second realm on another port would not be seen)."""
 
-import os
-
 import pytest
 
 import sspx
-from sspx import _realm
+from sspx.testing import kerberos_realm
 
 
 @pytest.fixture(scope="module")
 def realm_env():
-    why = _realm.heimdal_available()
-    if why:
-        pytest.fail(why)
-    with _realm.Realm() as realm:
-        realm.kinit("alice")
-        saved = dict(os.environ)
-        os.environ.update(realm.env("alice"))
-        try:
-            yield realm
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with kerberos_realm() as realm:
+        yield realm
 
 
 def test_kerberos_loop(realm_env):

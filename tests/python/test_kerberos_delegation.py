@@ -22,7 +22,8 @@ import time
 import pytest
 
 import sspx
-from sspx import _realm, raw
+from sspx import raw
+from sspx.testing import kerberos_realm
 
 TIMEOUT = 60
 FRONT = "HTTP/localhost"
@@ -32,19 +33,9 @@ KRB5_OID = bytes.fromhex("06092a864886f712010202")  # 1.2.840.113554.1.2.2, DER
 
 @pytest.fixture(scope="module")
 def realm():
-    why = _realm.heimdal_available()
-    if why:
-        pytest.fail(why)
-    with _realm.Realm() as r:
-        r.kinit("alice")  # forwardable: the realm's krb5.conf says so
-        r.add_service(BACKEND)
-        saved = dict(os.environ)
-        os.environ.update(r.env("alice"))
-        try:
-            yield r
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    # alice's TGT is forwardable: the realm's krb5.conf says so
+    with kerberos_realm(services=[BACKEND]) as r:
+        yield r
 
 
 def in_thread(fn, *args, **kw):
