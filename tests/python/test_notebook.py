@@ -68,28 +68,34 @@ def test_notebook_committed_without_outputs():
             assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
 
 
-def test_notebook_runs(kernel_env):
-    nbformat = _require("nbformat")
-    nbclient = _require("nbclient")
-    _require("ipykernel")
-
-    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+def _execute(nbformat, nbclient, path, kernel_env):
+    """Run the notebook headless; no cell may fail, every code cell must have
+    run, and the kernel must be the interpreter sspx is installed in. Returns
+    the code cells with their outputs."""
+    nb = nbformat.read(str(path), as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name=KERNEL, timeout=TIMEOUT,
                                      startup_timeout=60, allow_errors=True,
                                      resources={"metadata": {"path": str(kernel_env)}})
     client.execute()
-
     code = [c for c in nb.cells if c.cell_type == "code"]
     errors = [(c.source.splitlines()[0], _text(o)) for c in code for o in c.outputs
               if o.output_type == "error"]
     assert not errors, errors
     assert all(c.execution_count for c in code)
-
-    # the kernel really ran the interpreter sspx is installed in
     everything = "\n".join(_cell_text(c) for c in code)
     import sspx
 
     assert sspx.__version__ in everything
+    return code
+
+
+def test_notebook_runs(kernel_env):
+    nbformat = _require("nbformat")
+    nbclient = _require("nbclient")
+    _require("ipykernel")
+
+    code = _execute(nbformat, nbclient, NOTEBOOK, kernel_env)
+    everything = "\n".join(_cell_text(c) for c in code)
 
     table = next(c for c in code if "legs-table" in c.metadata.get("tags", []))
     text = _cell_text(table)
@@ -148,21 +154,8 @@ def test_kerberos_notebook_runs(kernel_env):
     if why:
         pytest.fail(why)
 
-    nb = nbformat.read(str(KRB_NOTEBOOK), as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name=KERNEL, timeout=TIMEOUT,
-                                     startup_timeout=60, allow_errors=True,
-                                     resources={"metadata": {"path": str(kernel_env)}})
-    client.execute()
-
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    errors = [(c.source.splitlines()[0], _text(o)) for c in code for o in c.outputs
-              if o.output_type == "error"]
-    assert not errors, errors
-    assert all(c.execution_count for c in code)
+    code = _execute(nbformat, nbclient, KRB_NOTEBOOK, kernel_env)
     everything = "\n".join(_cell_text(c) for c in code)
-    import sspx
-
-    assert sspx.__version__ in everything
 
     # the leg-by-leg AP-REQ fields
     ap_req = _tagged(code, "ap-req")
