@@ -14,13 +14,13 @@ environment, then on test_kerberos_kdc_down.lua with KRB5_CONFIG =
 exit 1 on any failure. The realm is stopped on every path; waits are bounded."""
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from luatest import LUA, SRC, Checks, build_dir, lua_paths, unused_port  # noqa: E402
+
 argv = sys.argv[1:]
 TREE = None
 if "--lua-tree" in argv:
@@ -28,18 +28,11 @@ if "--lua-tree" in argv:
     TREE = os.path.abspath(argv[i + 1])
     del argv[i:i + 2]
 args = [a for a in argv if not a.startswith("--")]
-BUILD = os.path.abspath(args[0] if args else os.path.join(SRC, "build"))
+BUILD = build_dir(args)
 VALGRIND = "--valgrind" in argv
-LUA = shutil.which("lua5.4") or "lua5.4"
 TIMEOUT = 600 if VALGRIND else 120
 sys.path.insert(0, os.path.join(SRC, "tests", "realm"))
 from realm import Realm, heimdal_available  # noqa: E402
-
-
-def closed_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(files, env):
@@ -75,7 +68,7 @@ def main():
         print("FAIL: " + why)
         print("0 passed, 1 failed")
         return 1
-    passed = failed = 0
+    total = Checks()
     with Realm() as realm:
         realm.kinit("alice")
         realm.add_service("HTTP/backend.localhost")
@@ -84,21 +77,18 @@ def main():
             env.update(LUA_CPATH=f"{TREE}/lib/lua/5.4/?.so;;",
                        LUA_PATH=f"{TREE}/share/lua/5.4/?.lua;;")
         else:
-            env.update(LUA_CPATH=f"{BUILD}/lua/?.so;;",
-                       LUA_PATH=f"{SRC}/lua/?.lua;{BUILD}/lua/?.lua;;")
+            env.update(lua_paths(BUILD))
         env["SSPX_TEST_KEYTAB"] = realm.keytab
         env["SSPX_TEST_DOCS"] = os.path.join(SRC, "docs", "LUA.md")
-        ok, bad = run(["test_kerberos.lua"], env)
-        passed, failed = passed + ok, failed + bad
+        total.add(*run(["test_kerberos.lua"], env))
         extra = os.path.join(realm.dir, "down.conf")
         with open(extra, "w") as f:
             f.write("[realms]\n    DOWN.TEST = {\n        kdc = 127.0.0.1:%d\n    }\n"
-                    % closed_port())
+                    % unused_port())
         down = dict(env, KRB5_CONFIG=realm.krb5_conf + ":" + extra)
-        ok, bad = run(["test_kerberos_kdc_down.lua"], down)
-        passed, failed = passed + ok, failed + bad
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+        total.add(*run(["test_kerberos_kdc_down.lua"], down))
+    print(total.summary())
+    return total.status()
 
 
 if __name__ == "__main__":

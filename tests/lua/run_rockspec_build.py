@@ -18,20 +18,11 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from luatest import SRC, Checks  # noqa: E402
+
 LUAROCKS = shutil.which("luarocks")
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   - {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL - {name}" + (f": {detail}" if detail else ""), flush=True)
-    return ok
+check = Checks()
 
 
 def run(argv, **kw):
@@ -82,5 +73,5 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+        print(check.summary())
+    sys.exit(check.status())

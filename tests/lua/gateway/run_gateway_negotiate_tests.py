@@ -13,35 +13,28 @@ here with bounded waits. curl is pointed at http://localhost:PORT/ (the
 service is HTTP/localhost) with --resolve localhost:PORT:127.0.0.1. One line
 per check, then "N passed, M failed"; exit status 1 on any failure."""
 import base64
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
-LUA = shutil.which("lua5.4") or "lua5.4"
-CURL = shutil.which("curl") or "curl"
+sys.path.insert(0, os.path.dirname(HERE))
+from luatest import (CURL, LUA, SRC, Checks, LineHelper, Procs, build_dir,  # noqa: E402
+                     has_authorization, headers_of, hits, launch_gateway, lua_env,
+                     start_upstream, user_values, write_gateway_conf, www_auth)
+import luatest  # noqa: E402
 sys.path.insert(0, os.path.join(SRC, "tests", "realm"))
 from realm import Realm, heimdal_available  # noqa: E402
 
-BASE_ENV = dict(os.environ,
-                LUA_CPATH=f"{BUILD}/lua/?.so;;",
-                LUA_PATH=f"{SRC}/lua/?.lua;{BUILD}/lua/?.lua;;")
-for k in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-    BASE_ENV.pop(k, None)
-BASE_ENV["NO_PROXY"] = "*"
+BUILD = build_dir(sys.argv[1:])
+BASE_ENV = lua_env(BUILD)
 BOB = "TESTDOM\\bob:Passw0rd!"
 
-passed = failed = 0
-procs = []
+check = Checks()
+procs = Procs()
 
 # Client tokens from the sspx Lua binding. Lines in:
 #   NEW <package> <packages|-> <user|-> <password|->   -> "<base64 first token>"
@@ -74,70 +67,14 @@ end
 '''
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   - {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL - {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-class Proc:
-    """A subprocess whose output lines are collected by a thread."""
-
-    def __init__(self, argv, env):
-        self.p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs.append(self)
-        self.lines = []
-        self.cv = threading.Condition()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.p.stdout:
-            with self.cv:
-                self.lines.append(line.rstrip("\n"))
-                self.cv.notify_all()
-        with self.cv:
-            self.cv.notify_all()
-
-    def wait_line(self, pred, timeout=10):
-        end = time.time() + timeout
-        with self.cv:
-            while True:
-                for ln in self.lines:
-                    r = pred(ln)
-                    if r:
-                        return r
-                left = end - time.time()
-                if left <= 0 or (self.p.poll() is not None and not self.lines):
-                    return None
-                self.cv.wait(min(left, 0.2))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(5)
-
-
-class Tokens:
+class Tokens(LineHelper):
     """The Lua token helper above, one process (one client context at a time)."""
 
     def __init__(self, path, env):
-        self.p = subprocess.Popen([LUA, path], env=env, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        procs.append(self)
+        super().__init__([LUA, path], env, procs)
 
     def _ask(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-        ans = self.p.stdout.readline().strip()
+        ans = self.ask(line)
         if ans.startswith("ERR "):
             raise RuntimeError(ans)
         return ans
@@ -149,41 +86,12 @@ class Tokens:
         out, state = self._ask("STEP " + base64.b64encode(token).decode()).split()
         return (b"" if out == "-" else base64.b64decode(out)), state
 
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.stdin.close()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-
-
-def start_upstream():
-    up = Proc([sys.executable, os.path.join(HERE, "upstream.py")], BASE_ENV)
-    port = up.wait_line(lambda ln: ln.startswith("PORT ") and int(ln.split()[1]))
-    if not port:
-        print("cannot start the upstream:", up.lines)
-        sys.exit(1)
-    return up, port
-
 
 def start_gateway(tmp, name, upstream_port, env, body):
     conf = os.path.join(tmp, name + ".conf.lua")
-    with open(conf, "w") as f:
-        f.write(f"""return {{
-  listen = {{ host = "127.0.0.1", port = 0 }},
-  upstream = {{ host = "127.0.0.1", port = {upstream_port} }},
-  log_level = "debug",
-  limits = {{ handshake_timeout = 3, idle_timeout = 5, request_timeout = 3, upstream_timeout = 5 }},
-{body}}}
-""")
-    gw = Proc([LUA, os.path.join(SRC, "examples", "gateway.lua"), conf], env)
-    port = gw.wait_line(lambda ln: "listening on 127.0.0.1:" in ln
-                        and int(ln.split("listening on 127.0.0.1:")[1].split(",")[0]))
-    if not port:
-        print("cannot start the gateway:", "\n".join(gw.lines))
-        sys.exit(1)
-    return gw, port
+    write_gateway_conf(conf, upstream_port, {"handshake_timeout": 3, "idle_timeout": 5,
+                                             "request_timeout": 3, "upstream_timeout": 5}, body)
+    return launch_gateway(conf, env, procs)
 
 
 def lua_config_error(tmp, body, env):
@@ -195,18 +103,6 @@ def lua_config_error(tmp, body, env):
                 'io.write(ok and "OK" or tostring(err))\n')
     r = subprocess.run([LUA, script], env=env, capture_output=True, text=True, timeout=20)
     return None if r.stdout == "OK" else (r.stdout or r.stderr)
-
-
-def hits(up_port):
-    with socket.create_connection(("127.0.0.1", up_port), timeout=5) as s:
-        s.sendall(b"GET /__hits HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    return json.loads(data.split(b"\r\n\r\n", 1)[1])["hits"]
 
 
 def curl(port, paths, *args, env):
@@ -221,57 +117,16 @@ def curl(port, paths, *args, env):
     return codes, bodies, r.stderr
 
 
-def headers_of(body):
-    try:
-        return json.loads(body)["headers"]
-    except Exception:
-        return None
+class Raw(luatest.Raw):
+    """luatest.Raw for http://localhost:PORT/: GET with an optional Authorization, the
+    body decoded as latin-1."""
 
-
-def user_values(hdrs):
-    return [v for k, v in (hdrs or []) if k.lower().replace("_", "-") == "x-remote-user"]
-
-
-def has_authorization(hdrs):
-    return any(k.lower() == "authorization" for k, _ in (hdrs or []))
-
-
-class Raw:
-    """A raw HTTP/1.1 client connection."""
-
-    def __init__(self, port, timeout=10):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
+    host = "localhost"
 
     def request(self, path="/", authorization=None):
-        h = f"GET {path} HTTP/1.1\r\nHost: localhost\r\n"
-        if authorization:
-            h += f"Authorization: {authorization}\r\n"
-        self.s.sendall(h.encode() + b"\r\n")
-        while b"\r\n\r\n" not in self.buf:
-            self._fill()
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        hdrs = [tuple(x.split(": ", 1)) for x in lines[1:]]
-        n = int(dict((k.lower(), v) for k, v in hdrs).get("content-length", "0"))
-        while len(self.buf) < n:
-            self._fill()
-        body, self.buf = self.buf[:n], self.buf[n:]
-        return status, hdrs, body.decode("latin-1")
-
-    def _fill(self):
-        b = self.s.recv(65536)
-        if not b:
-            raise EOFError
-        self.buf += b
-
-    def close(self):
-        self.s.close()
-
-
-def www_auth(hdrs):
-    return [v for k, v in hdrs if k.lower() == "www-authenticate"]
+        headers = [("Authorization", authorization)] if authorization else []
+        st, hdrs, body = super().request(path, headers)
+        return st, hdrs, body.decode("latin-1")
 
 
 def nego_token(hdrs):
@@ -298,21 +153,17 @@ def main():
             realm.kinit("alice")
             run(tmp, realm)
     finally:
-        for p in procs:
-            try:
-                p.stop()
-            except Exception:
-                pass
+        procs.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(check.summary())
+    sys.exit(check.status())
 
 
 def run(tmp, realm):
     alice_env = realm.env("alice", base=BASE_ENV)
     empty_env = realm.env(ccache=os.path.join(tmp, "empty.ccache"), base=BASE_ENV)
     gw_env = realm.env(ccache=os.path.join(tmp, "gw.ccache"), base=BASE_ENV)
-    up, up_port = start_upstream()
+    up, up_port = start_upstream(BASE_ENV, procs)
     lua_users = '  users = { ["TESTDOM\\\\bob"] = "Passw0rd!" },\n  netbios_domain = "TESTDOM",\n'
     gw, port = start_gateway(tmp, "nego", up_port, gw_env,
                              f'  package = "Negotiate",\n  keytab = "{realm.keytab}",\n' + lua_users)

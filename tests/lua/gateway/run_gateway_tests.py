@@ -6,11 +6,9 @@ usage: run_gateway_tests.py BUILD_DIR
 Everything runs on 127.0.0.1 with ports chosen by the kernel; every process is
 started and stopped here with bounded waits. One line per check, then
 "N passed, M failed"; exit status 1 on any failure."""
-import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,122 +16,30 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(SRC, "build"))
-LUA = shutil.which("lua5.4") or "lua5.4"
-CURL = shutil.which("curl") or "curl"
-ENV = dict(os.environ,
-           LUA_CPATH=f"{BUILD}/lua/?.so;;",
-           LUA_PATH=f"{SRC}/lua/?.lua;{BUILD}/lua/?.lua;;")
-ENV.pop("http_proxy", None)
-ENV.pop("HTTP_PROXY", None)
-ENV.pop("all_proxy", None)
-ENV["NO_PROXY"] = "*"
+sys.path.insert(0, os.path.dirname(HERE))
+from luatest import (CURL, LUA, Checks, LineHelper, Procs, Raw, build_dir,  # noqa: E402
+                     has_authorization, headers_of, hits, launch_gateway, lua_env,
+                     start_upstream, unused_port, user_values, write_gateway_conf, www_auth)
+
+BUILD = build_dir(sys.argv[1:])
+ENV = lua_env(BUILD)
 BOB = "TESTDOM\\bob:Passw0rd!"
 CAROL = "TESTDOM\\carol:Carol#123"
 
-passed = failed = 0
-procs = []
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   - {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL - {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-class Proc:
-    """A subprocess whose output lines are collected by a thread."""
-
-    def __init__(self, argv, stream="stdout", **kw):
-        self.p = subprocess.Popen(argv, env=ENV, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, **kw)
-        procs.append(self)
-        self.lines = []
-        self.cv = threading.Condition()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.p.stdout:
-            with self.cv:
-                self.lines.append(line.rstrip("\n"))
-                self.cv.notify_all()
-        with self.cv:
-            self.cv.notify_all()
-
-    def wait_line(self, pred, timeout=10):
-        end = time.time() + timeout
-        with self.cv:
-            while True:
-                for ln in self.lines:
-                    r = pred(ln)
-                    if r:
-                        return r
-                left = end - time.time()
-                if left <= 0 or self.p.poll() is not None and not self.lines:
-                    return None
-                self.cv.wait(min(left, 0.2))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait(5)
-
-
-def start_upstream():
-    up = Proc([sys.executable, os.path.join(HERE, "upstream.py")])
-    port = up.wait_line(lambda ln: ln.startswith("PORT ") and int(ln.split()[1]))
-    if not port:
-        print("cannot start the upstream:", up.lines)
-        sys.exit(1)
-    return up, port
+check = Checks()
+procs = Procs()
 
 
 def start_gateway(tmp, name, upstream_port, **extra):
     limits = {"handshake_timeout": 2, "idle_timeout": 5, "request_timeout": 3,
               "upstream_timeout": 5}
     limits.update(extra.pop("limits", {}))
-    lim = ", ".join(f"{k} = {v}" for k, v in limits.items())
     more = "".join(f"  {k} = {v},\n" for k, v in extra.items())
     conf = os.path.join(tmp, name + ".conf.lua")
-    with open(conf, "w") as f:
-        f.write(f"""return {{
-  listen = {{ host = "127.0.0.1", port = 0 }},
-  upstream = {{ host = "127.0.0.1", port = {upstream_port} }},
-  users = {{ ["TESTDOM\\\\bob"] = "Passw0rd!", ["TESTDOM\\\\carol"] = "Carol#123" }},
-  netbios_domain = "TESTDOM",
-  log_level = "debug",
-  limits = {{ {lim} }},
-{more}}}
-""")
-    gw = Proc([LUA, os.path.join(SRC, "examples", "gateway.lua"), conf])
-    port = gw.wait_line(lambda ln: "listening on 127.0.0.1:" in ln
-                        and int(ln.split("listening on 127.0.0.1:")[1].split(",")[0]))
-    if not port:
-        print("cannot start the gateway:", "\n".join(gw.lines))
-        sys.exit(1)
-    return gw, port
-
-
-def hits(up_port):
-    with socket.create_connection(("127.0.0.1", up_port), timeout=5) as s:
-        s.sendall(b"GET /__hits HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    return json.loads(data.split(b"\r\n\r\n", 1)[1])["hits"]
+    write_gateway_conf(conf, upstream_port, limits,
+                       '  users = { ["TESTDOM\\\\bob"] = "Passw0rd!", ["TESTDOM\\\\carol"] = "Carol#123" },\n'
+                       '  netbios_domain = "TESTDOM",\n' + more)
+    return launch_gateway(conf, ENV, procs)
 
 
 def curl(url, *args, user=None, timeout=20):
@@ -147,98 +53,17 @@ def curl(url, *args, user=None, timeout=20):
     return code, body
 
 
-def headers_of(body):
-    try:
-        return json.loads(body)["headers"]
-    except Exception:
-        return None
-
-
-def user_values(hdrs):
-    return [v for k, v in hdrs if k.lower().replace("_", "-") == "x-remote-user"]
-
-
-class Raw:
-    """A raw HTTP/1.1 client connection."""
-
-    def __init__(self, port, timeout=10):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def request(self, path="/", headers=(), method="GET", body=b""):
-        h = f"{method} {path} HTTP/1.1\r\nHost: gw\r\n"
-        for k, v in headers:
-            h += f"{k}: {v}\r\n"
-        if body or method == "POST":
-            h += f"Content-Length: {len(body)}\r\n"
-        self.send(h.encode() + b"\r\n" + body)
-        return self.response()
-
-    def _fill(self):
-        b = self.s.recv(65536)
-        if not b:
-            raise EOFError
-        self.buf += b
-
-    def response(self):
-        while b"\r\n\r\n" not in self.buf:
-            self._fill()
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        hdrs = [tuple(x.split(": ", 1)) for x in lines[1:]]
-        n = int(dict((k.lower(), v) for k, v in hdrs).get("content-length", "0"))
-        while len(self.buf) < n:
-            self._fill()
-        body, self.buf = self.buf[:n], self.buf[n:]
-        return status, hdrs, body
-
-    def closed_within(self, seconds):
-        """Seconds until the peer closes (None if it does not within `seconds`)."""
-        t0 = time.time()
-        self.s.settimeout(seconds)
-        try:
-            while True:
-                b = self.s.recv(65536)
-                if not b:
-                    return time.time() - t0
-        except (socket.timeout, TimeoutError):
-            return None
-        except ConnectionResetError:
-            return time.time() - t0
-
-    def close(self):
-        self.s.close()
-
-
-class Tokens:
+class Tokens(LineHelper):
     """NTLM client tokens from the sspx Lua binding (ntlm_tokens.lua)."""
 
     def __init__(self):
-        self.p = subprocess.Popen([LUA, os.path.join(HERE, "ntlm_tokens.lua")], env=ENV,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        procs.append(self)
+        super().__init__([LUA, os.path.join(HERE, "ntlm_tokens.lua")], ENV, procs)
 
     def negotiate(self, user, password):
-        self.p.stdin.write(f"{user} {password}\n")
-        self.p.stdin.flush()
-        return self.p.stdout.readline().strip()
+        return self.ask(f"{user} {password}")
 
     def authenticate(self, challenge):
-        self.p.stdin.write(challenge + "\n")
-        self.p.stdin.flush()
-        return self.p.stdout.readline().strip()
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.stdin.close()
-            try:
-                self.p.wait(5)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
+        return self.ask(challenge)
 
 
 def challenge_of(hdrs, scheme="NTLM"):
@@ -260,18 +85,14 @@ def main():
     try:
         run(tmp)
     finally:
-        for p in procs:
-            try:
-                p.stop()
-            except Exception:
-                pass
+        procs.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(check.summary())
+    sys.exit(check.status())
 
 
 def run(tmp):
-    up, up_port = start_upstream()
+    up, up_port = start_upstream(ENV, procs)
     gw, port = start_gateway(tmp, "main", up_port)
     base = f"http://127.0.0.1:{port}"
     tokens = Tokens()
@@ -283,7 +104,7 @@ def run(tmp):
     check("upstream sees X-Remote-User: TESTDOM\\bob", h is not None and user_values(h) == ["TESTDOM\\bob"],
           str(h and user_values(h)))
     check("upstream does not see the Authorization header",
-          h is not None and not any(k.lower() == "authorization" for k, _ in h))
+          h is not None and not has_authorization(h))
     check("request log line names client, user and status",
           gw.wait_line(lambda ln: "user=TESTDOM\\bob status=200" in ln and "127.0.0.1:" in ln, 5) is not None)
     check("debug log decodes the handshake legs with sspx.inspect",
@@ -395,7 +216,7 @@ def run(tmp):
     # -- Negotiate carrying raw NTLM (as IIS accepts)
     c = Raw(port)
     st, hdrs, _ = c.request("/")
-    offered = [v for k, v in hdrs if k.lower() == "www-authenticate"]
+    offered = www_auth(hdrs)
     check("401 offers WWW-Authenticate: Negotiate and NTLM", offered == ["Negotiate", "NTLM"], offered)
     st, ch = handshake(c, tokens, scheme="Negotiate")
     auth = tokens.authenticate(ch or "")
@@ -442,11 +263,7 @@ def run(tmp):
     time.sleep(0.3)
     code, _ = curl(f"http://127.0.0.1:{port2}/slow", user=BOB)
     check("upstream slower than upstream_timeout -> 504", code == "504", code)
-    dead = socket.socket()
-    dead.bind(("127.0.0.1", 0))
-    dead_port = dead.getsockname()[1]
-    dead.close()
-    gw3, port3 = start_gateway(tmp, "dead", dead_port)
+    gw3, port3 = start_gateway(tmp, "dead", unused_port())
     code, _ = curl(f"http://127.0.0.1:{port3}/", user=BOB)
     check("upstream refusing connections -> 502", code == "502", code)
     code, _ = curl(f"http://127.0.0.1:{port3}/")
