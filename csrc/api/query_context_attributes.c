@@ -96,7 +96,12 @@ static sspx_status query(sspx_ctx *ctx, ULONG attr, void *buf, bool wide)
  * does not answer, or cannot yet, the context answers. */
 static sspx_status query_any(sspx_ctx *ctx, ULONG attr, void *buf, bool wide)
 {
-    if (ctx->pkg->query && !wide) {
+    /* a package answers in A structures: for W callers only the attributes
+     * without strings (SIZES, FLAGS, ...; the string ones are converted in
+     * QueryContextAttributesW) */
+    bool strings = attr == SECPKG_ATTR_NAMES || attr == SECPKG_ATTR_NATIVE_NAMES ||
+                   attr == SECPKG_ATTR_PACKAGE_INFO || attr == SECPKG_ATTR_NEGOTIATION_INFO;
+    if (ctx->pkg->query && (!wide || !strings)) {
         sspx_status st = ctx->pkg->query(ctx, attr, buf);
         int code = sspx_last_error().code;
         if (st >= 0 || (code != SSPX_ERR_UNSUPPORTED_ATTR && code != SSPX_ERR_CTX_NOT_COMPLETE))

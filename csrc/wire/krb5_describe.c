@@ -447,6 +447,7 @@ static sspx_status principal_field(der_rd *seq, uint32_t n, sspx_desc *parent, c
     }
     sspx_desc *d =
         sspx_desc_text_node(parent, name, SSPX_DESC_STRING, t.off, t.hdr_len + t.len, 0, joined);
+    ENSURE(d, SSPX_ERR_NO_MEMORY); /* a NULL parent would start a tree of its own */
     enum_node(d, "NameType", &nt, type, krb5_name_type_name(type));
     for (size_t i = 0; i < count; i++)
         string_node(d, "NameString", &comps[i]);
@@ -461,6 +462,7 @@ static sspx_status enc_data_field(der_rd *seq, uint32_t n, sspx_desc *parent, co
     int64_t etype;
     GUARD(struct_field(seq, n, DER_UNIVERSAL, DER_TAG_SEQUENCE, &t, &ed));
     sspx_desc *d = sspx_desc_node(parent, name, SSPX_DESC_STRUCT, t.off, t.hdr_len + t.len);
+    ENSURE(d, SSPX_ERR_NO_MEMORY); /* a NULL parent would start a tree of its own */
     GUARD(int_field(&ed, 0, &etype, &et));
     enum_node(d, "EType", &et, etype, krb5_etype_name(etype));
     if (has(&ed, 1))
@@ -502,6 +504,7 @@ static sspx_status describe_ap_req(der_rd *seq, sspx_desc *root)
     uint32_t opts = der_bits_to_flags(bits, nbytes, unused);
     sspx_desc *f = sspx_desc_text_node(root, "ApOptions", SSPX_DESC_FLAGS, t.off, t.hdr_len + t.len,
                                        opts, NULL);
+    ENSURE(f, SSPX_ERR_NO_MEMORY);
     for (unsigned i = 0; i < 32; i++) {
         char other[16];
         if (!(opts & (1u << i)))
@@ -516,6 +519,7 @@ static sspx_status describe_ap_req(der_rd *seq, sspx_desc *root)
         der_tlv s;
         GUARD(struct_field(seq, 3, DER_APPLICATION, 1, &t, &app));
         sspx_desc *tn = sspx_desc_node(root, "Ticket", SSPX_DESC_STRUCT, t.off, t.hdr_len + t.len);
+        ENSURE(tn, SSPX_ERR_NO_MEMORY);
         GUARD(der_enter_seq(&app, &ts, &s));
         GUARD(der_finish(&app));
         GUARD(uint_field(&ts, 0, tn, "TktVno"));

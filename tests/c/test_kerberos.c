@@ -393,6 +393,17 @@ static void channel_bindings(CredHandle *cc, CredHandle *sc)
     CHECK_ST(k_handshake(&h, cc, sc, ISC_REQ_MUTUAL_AUTH, 0, NULL, 0, cb2, l2), SEC_E_OK);
     k_free(&h);
 
+    /* a captured channel-bound AP-REQ replayed on another channel: refused
+     * as the replay it is, before GSS (where Heimdal would leak on the
+     * binding failure) */
+    memset(&h, 0, sizeof(h));
+    CHECK_ST(k_client_first(&h, cc, TARGET, 0, cb1, l1), SEC_E_OK);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, cb1, l1), SEC_E_OK);
+    k_free(&h);
+    CHECK_ST(k_server(&h, sc, h.apreq, h.apreq_len, 0, cb2, l2), SEC_E_INVALID_TOKEN);
+    CHECK(sspx_last_error().code == SSPX_ERR_KRB_REPLAY);
+    k_free(&h);
+
     /* channel_bindings=required: the server must supply them, the client
      * must have bound its authenticator (read from the decrypted
      * authenticator's GSS checksum), and they must match */
@@ -532,6 +543,38 @@ static void rcache_unit(void)
     }
     CHECK(bad == 0);
     rc->destroy(rc);
+    /* keys a client chose to share a prefix (the first 16 bytes are its own
+     * encryption of its confounder): all held apart, the lookup alone says so */
+    CHECK_ST(krb_rcache_mem_new(4096, &rc), SEC_E_OK);
+    bad = 0;
+    for (uint32_t i = 0; i < 4096; i++) {
+        uint8_t key[KRB_RC_KEY_LEN];
+        memset(key, 0x5a, sizeof(key));
+        memcpy(key + KRB_RC_KEY_LEN - sizeof(i), &i, sizeof(i));
+        if (rc->check(rc, key, t0) != SEC_E_OK ||
+            rc->check_and_insert(rc, key, t0, t0 + 300 * S) != SEC_E_OK ||
+            rc->check(rc, key, t0) != SEC_E_INVALID_TOKEN ||
+            rc->check(rc, key, t0 + 301 * S) != SEC_E_OK) /* expired: not held */
+            bad++;
+    }
+    CHECK(bad == 0);
+    rc->destroy(rc);
+    /* a shared store is one per id, and holds the largest size asked */
+    {
+        krb_rcache *a = NULL, *b = NULL;
+        uint8_t key[KRB_RC_KEY_LEN];
+        CHECK_ST(krb_rcache_shared("FILE:/unit/test.keytab", 1, &a), SEC_E_OK);
+        CHECK_ST(krb_rcache_shared("FILE:/unit/test.keytab", 8, &b), SEC_E_OK);
+        for (int i = 0; i < 8; i++) { /* 8 fit: none evicted */
+            memset(key, i + 1, sizeof(key));
+            CHECK_ST(a->check_and_insert(a, key, t0, t0 + 300 * S), SEC_E_OK);
+        }
+        memset(key, 1, sizeof(key));
+        CHECK_ST(b->check(b, key, t0), SEC_E_INVALID_TOKEN); /* seen through the other holder */
+        a->destroy(a);
+        CHECK_ST(b->check(b, key, t0), SEC_E_INVALID_TOKEN); /* outlives one holder */
+        b->destroy(b);
+    }
 }
 
 static SECURITY_STATUS replay_cred(CredHandle *h, const char *window, const char *size)
@@ -541,6 +584,10 @@ static SECURITY_STATUS replay_cred(CredHandle *h, const char *window, const char
     if (window && sspx_config_set(cfg, "replay_window", window) != SEC_E_OK)
         abort();
     if (size && sspx_config_set(cfg, "replay_cache_size", size) != SEC_E_OK)
+        abort();
+    /* a store of its own when its bounds are under test (the shared one of
+     * the keytab takes the largest size and each entry's own window) */
+    if ((window || size) && sspx_config_set(cfg, "replay_cache", "credential") != SEC_E_OK)
         abort();
     st = AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_INBOUND, NULL, cfg, NULL, NULL, h,
                                    NULL);
@@ -698,6 +745,30 @@ static void replay_cache(CredHandle *cc)
     CHECK_ST(accept_once(&win, a[0], al[0]), SEC_E_INVALID_TOKEN);
     sspx_test_set_clock(NULL, NULL);
 
+    /* the default window is twice the clock skew (600 s): an authenticator
+     * stamped up to one skew ahead stays acceptable that much longer */
+    fake_now = sspx_now_filetime();
+    sspx_test_set_clock(fake_clock, NULL);
+    al[0] = fresh_apreq(cc, a[0]);
+    CHECK_ST(accept_once(&sc, a[0], al[0]), SEC_E_OK);
+    fake_now += 301 * SSPX_FILETIME_SECOND;
+    CHECK_ST(accept_once(&sc, a[0], al[0]), SEC_E_INVALID_TOKEN);
+    fake_now += 300 * SSPX_FILETIME_SECOND;
+    CHECK_ST(accept_once(&sc, a[0], al[0]), SEC_E_OK); /* 601 s: forgotten */
+    sspx_test_set_clock(NULL, NULL);
+
+    /* shared per keytab, whatever the other options: a credential limited
+     * to the service principal refuses what the general one accepted */
+    {
+        CredHandle pr;
+        CHECK_ST(server_cred(&pr, NULL, "HTTP/localhost@TEST.LOCAL"), SEC_E_OK);
+        al[0] = fresh_apreq(cc, a[0]);
+        CHECK_ST(accept_once(&sc, a[0], al[0]), SEC_E_OK);
+        CHECK_ST(accept_once(&pr, a[0], al[0]), SEC_E_INVALID_TOKEN);
+        CHECK(sspx_last_error().code == SSPX_ERR_KRB_REPLAY);
+        FreeCredentialsHandle(&pr);
+    }
+
     /* threads racing with one AP-REQ on one credential: exactly one wins */
     {
         enum { N = 8 };
@@ -758,6 +829,31 @@ static void credentials(void)
     CHECK_ST(server_cred(&h, NULL, "HTTP/nosuch@TEST.LOCAL"), SEC_E_NO_CREDENTIALS);
     CHECK_ST(server_cred(&h, keytab, "HTTP/localhost@TEST.LOCAL"), SEC_E_OK);
     FreeCredentialsHandle(&h);
+    /* both directions in one credential: the client's name for the client
+     * side, the service principal still for the server side */
+    {
+        CredHandle both;
+        SecPkgCredentials_NamesA cn;
+        SecPkgContext_NativeNamesA nn;
+        k_hs hs;
+        cfg = sspx_config_new();
+        CHECK(sspx_config_set(cfg, "principal", "HTTP/localhost@TEST.LOCAL") == SEC_E_OK);
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_BOTH, NULL, cfg, NULL,
+                                           NULL, &both, NULL),
+                 SEC_E_OK);
+        sspx_config_free(&cfg);
+        CHECK_ST(QueryCredentialsAttributesA(&both, SECPKG_CRED_ATTR_NAMES, &cn), SEC_E_OK);
+        CHECK(cn.sUserName && strcmp(cn.sUserName, "alice@TEST.LOCAL") == 0);
+        FreeContextBuffer(cn.sUserName);
+        CHECK_ST(k_handshake(&hs, &both, &both, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+        CHECK_ST(QueryContextAttributesA(&hs.sctx, SECPKG_ATTR_NATIVE_NAMES, &nn), SEC_E_OK);
+        CHECK(strcmp(nn.sClientName, "alice@TEST.LOCAL") == 0 &&
+              strcmp(nn.sServerName, "HTTP/localhost@TEST.LOCAL") == 0);
+        FreeContextBuffer(nn.sClientName);
+        FreeContextBuffer(nn.sServerName);
+        k_free(&hs);
+        FreeCredentialsHandle(&both);
+    }
 }
 
 static void bad_target(CredHandle *cc)
@@ -996,6 +1092,44 @@ static void password_creds(CredHandle *sc)
     }
     k_free(&h);
     FreeCredentialsHandle(&pc);
+
+    /* SEC_WINNT_AUTH_IDENTITY_EXA (Version first); a PackageList is refused,
+     * not ignored; the packed EX2 form is refused */
+    {
+        SEC_WINNT_AUTH_IDENTITY_EXA x;
+        memset(&x, 0, sizeof(x));
+        x.Version = SEC_WINNT_AUTH_IDENTITY_VERSION;
+        x.Length = sizeof(x);
+        x.User = (unsigned char *)"alice";
+        x.UserLength = 5;
+        x.Domain = (unsigned char *)"TEST.LOCAL";
+        x.DomainLength = 10;
+        x.Password = (unsigned char *)"Alice#Pw1";
+        x.PasswordLength = 9;
+        x.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI;
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, &x, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_OK);
+        CHECK_ST(k_handshake(&h, &pc, sc, 0, 0, NULL, 0, NULL, 0), SEC_E_OK);
+        check_client(&h, "TEST.LOCAL\\alice");
+        k_free(&h);
+        FreeCredentialsHandle(&pc);
+        x.PackageList = (unsigned char *)"!ntlm";
+        x.PackageListLength = 5;
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Negotiate", SECPKG_CRED_OUTBOUND, NULL, &x, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
+        x.PackageList = NULL;
+        x.PackageListLength = 0;
+        x.Length = 8; /* shorter than the structure */
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "Kerberos", SECPKG_CRED_OUTBOUND, NULL, &x, NULL,
+                                           NULL, &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
+        x.Version = SEC_WINNT_AUTH_IDENTITY_VERSION_2;
+        CHECK_ST(AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_OUTBOUND, NULL, &x, NULL, NULL,
+                                           &pc, NULL),
+                 SEC_E_INVALID_PARAMETER);
+    }
 
     /* wrong password, unknown user: acquiring succeeds, the first call fails */
     CHECK_ST(identity_cred(&pc, "Kerberos", "bob", "TEST.LOCAL", "wrong"), SEC_E_OK);

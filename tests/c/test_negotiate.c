@@ -143,6 +143,14 @@ static void check_nego_info(CtxtHandle *h, const char *want)
         CHECK(strcmp(name, want) == 0 && nw.NegotiationState == SECPKG_NEGOTIATION_COMPLETE);
         CHECK(nw.PackageInfo && nw.PackageInfo->Comment && nw.PackageInfo->Comment[0]);
         FreeContextBuffer(nw.PackageInfo);
+        /* SIZES: the chosen package's, A and W alike */
+        {
+            SecPkgContext_Sizes sa, sw;
+            CHECK_ST(QueryContextAttributesA(h, SECPKG_ATTR_SIZES, &sa), SEC_E_OK);
+            CHECK_ST(QueryContextAttributesW(h, SECPKG_ATTR_SIZES, &sw), SEC_E_OK);
+            CHECK(memcmp(&sa, &sw, sizeof(sa)) == 0);
+            CHECK(strcmp(want, "NTLM") != 0 || sa.cbMaxSignature == 16);
+        }
         /* PACKAGE_INFO of a complete context: the package chosen, too */
         CHECK_ST(QueryContextAttributesW(h, SECPKG_ATTR_PACKAGE_INFO, &pw), SEC_E_OK);
         memset(name, 0, sizeof(name));
@@ -877,10 +885,12 @@ static void server_hints(void)
     CHECK_ST(n_cred(&cc, SECPKG_CRED_OUTBOUND, CLI_BOTH), SEC_E_OK);
     CHECK_ST(hinted_loop(&cc, &sboth, &nm, who, sizeof(who)), SEC_E_OK);
     CHECK(nm == 2 && strcmp(who, "TEST.LOCAL\\bob") == 0);
-    /* an NTLM-only server's hint: the client offers NTLM alone */
+    /* an NTLM-only server's hint: the client still offers both (the hint is
+     * not integrity-protected: following it would be a downgrade), the
+     * server picks NTLM, MICs then required */
     nm = 0;
     CHECK_ST(hinted_loop(&cc, &sntlm, &nm, who, sizeof(who)), SEC_E_OK);
-    CHECK(nm == 1 && strcmp(who, "TEST.LOCAL\\bob") == 0);
+    CHECK(nm == 2 && strcmp(who, "TEST.LOCAL\\bob") == 0);
     FreeCredentialsHandle(&sboth);
     FreeCredentialsHandle(&sntlm);
     FreeCredentialsHandle(&cc);

@@ -39,26 +39,29 @@ typedef struct krb_gss_ctx krb_gss_ctx;   /* a gss_ctx_id_t */
 #define KRB_CCNAME_MAX 128
 
 typedef struct kerb_cred {
-    krb_gss_cred *acceptor;  /* inbound */
-    krb_gss_cred *initiator; /* outbound (a password credential: once its TGT is fetched) */
-    char name[KRB_NAME_MAX]; /* the principal of the keytab option or "" / the ccache's client */
-    krb_rcache *rcache;      /* inbound: authenticators seen (thread-safe itself) */
-    uint32_t replay_window;  /* seconds an authenticator stays in rcache */
-    unsigned cbt_policy;     /* SSPX_CBT_* (inbound; the channel_bindings option) */
+    krb_gss_cred *acceptor;     /* inbound */
+    krb_gss_cred *initiator;    /* outbound (a password credential: once its TGT is fetched) */
+    char name[KRB_NAME_MAX];    /* the principal option (inbound) or the client (outbound) */
+    char service[KRB_NAME_MAX]; /* inbound: the principal option, "" when any key will do */
+    krb_rcache *rcache;         /* inbound: authenticators seen (thread-safe itself) */
+    uint32_t replay_window;     /* seconds an authenticator stays in rcache */
+    unsigned cbt_policy;        /* SSPX_CBT_* (inbound; the channel_bindings option) */
     /* outbound with user + password (SEC_WINNT_AUTH_IDENTITY): the TGT is
      * fetched on first use (as Windows: AcquireCredentialsHandle does not
      * reach the KDC), under `lock`, into the MEMORY ccache `ccname`. */
     pthread_mutex_t lock;
     bool have_lock;
-    char *password; /* wiped and freed with the credential */
+    bool is_password; /* a password credential (immutable) */
+    char *password;   /* until the TGT is fetched (under lock), then wiped and freed */
     size_t password_len;
     char ccname[KRB_CCNAME_MAX]; /* an owned MEMORY ccache, destroyed on free; "" none */
 } kerb_cred;
 
-#define KRB_REPLAY_WINDOW_DEFAULT 300    /* Kerberos' usual clock skew */
-#define KRB_REPLAY_WINDOW_MAX     86400  /* one day */
-#define KRB_REPLAY_CACHE_DEFAULT  100000 /* entries */
-#define KRB_REPLAY_CACHE_MAX      (1u << 26)
+/* the default window: twice the clock skew (an authenticator stamped up to
+ * one skew ahead stays acceptable for one skew after that) */
+#define KRB_REPLAY_WINDOW_MAX    86400  /* one day */
+#define KRB_REPLAY_CACHE_DEFAULT 100000 /* entries */
+#define KRB_REPLAY_CACHE_MAX     (1u << 26)
 
 enum krb_state { KRB_S_INITIAL = 0, KRB_S_WAIT_AP_REP, KRB_S_DONE };
 
@@ -95,6 +98,8 @@ SSPX_WUR sspx_status krb_gss_acquire_password(const char *principal, const char 
 /* Copy a (delegated) credential's tickets into a new MEMORY ccache. */
 SSPX_WUR sspx_status krb_gss_copy_to_memory(krb_gss_cred *c, char *ccname, size_t cap);
 void krb_gss_destroy_ccache(const char *ccname);
+/* krb5.conf's clockskew (seconds; Heimdal's 300 by default). */
+uint32_t krb_gss_max_skew(void);
 /* krb5.conf's default realm into out (false: none). */
 bool krb_gss_default_realm(char *out, size_t cap);
 SSPX_WUR sspx_status krb_gss_cred_expiry(krb_gss_cred *c, int64_t *expiry);

@@ -452,6 +452,17 @@ sspx_status krb_gss_copy_to_memory(krb_gss_cred *c, char *ccname, size_t cap)
     return st;
 }
 
+uint32_t krb_gss_max_skew(void)
+{
+    krb5_context k = NULL;
+    time_t skew = 300;
+    if (krb5_init_context(&k) == 0) {
+        skew = krb5_get_max_time_skew(k);
+        krb5_free_context(k);
+    }
+    return skew > 0 && skew < 86400 ? (uint32_t)skew : 300;
+}
+
 bool krb_gss_default_realm(char *out, size_t cap)
 {
     krb5_context k = NULL;
@@ -973,16 +984,17 @@ sspx_status krb_gss_unwrap_stream(krb_gss_ctx *ctx, uint8_t *buf, size_t len, si
     if (GSS_ERROR(maj))
         return GSS_FAIL("gss_unwrap", maj, min, SSPX_ERR_KRB_MSG_ALTERED);
     /* the plaintext goes back into the stream after the 16-byte header (a
-     * token is at least header + plaintext long) */
-    if (len < 16 || out.length > len - 16) {
+     * token is at least header + plaintext long); an out-of-sequence message
+     * is refused before anything is copied */
+    st = check_supplementary("gss_unwrap", maj, min);
+    if (st >= 0 && (len < 16 || out.length > len - 16))
         st = SSPX_ERROR(SSPX_ERR_KRB_DEFECTIVE_TOKEN);
-    } else {
+    if (st >= 0) {
         if (out.length)
             memcpy(buf + 16, out.value, out.length);
         *off = 16;
         *plain_len = out.length;
         *conf = conf_state != 0;
-        st = check_supplementary("gss_unwrap", maj, min);
     }
     if (out.value)
         memset(out.value, 0, out.length);

@@ -8,13 +8,16 @@
  *             principal  accept only this service principal (default: any
  *                        key of the keytab)
  *             replay_window      seconds an accepted authenticator is
- *                                remembered (1..86400, default 300)
+ *                                remembered (1..86400; default twice
+ *                                krb5.conf's clockskew: 600 with Heimdal's
+ *                                default; less leaves replays of
+ *                                authenticators stamped ahead undetected)
  *             replay_cache_size  authenticators remembered at most (the
  *                                oldest are evicted; default 100000)
  *             replay_cache       "shared" (default): one cache for every
  *                                credential of the process with the same
- *                                keytab, principal, window and size (a
- *                                server making a credential per connection
+ *                                keytab (a server making a credential per
+ *                                connection, or several over one keytab,
  *                                still sees each authenticator once);
  *                                "credential": this credential's own
  *             channel_bindings   "when_supplied" (default): bindings the
@@ -99,6 +102,7 @@ static sspx_status password_cred(kerb_cred *cr, const sspx_config *cfg)
     cr->password = malloc(cr->password_len + 1);
     ENSURE(cr->password, SSPX_ERR_NO_MEMORY);
     memcpy(cr->password, password, cr->password_len + 1);
+    cr->is_password = true;
     return SEC_E_OK;
 }
 
@@ -106,7 +110,7 @@ sspx_status krb_cred_initiator(const kerb_cred *ccr, krb_gss_cred **out)
 {
     kerb_cred *cr = (kerb_cred *)(uintptr_t)ccr; /* only the lazily fetched TGT changes */
     sspx_status st = SEC_E_OK;
-    if (!cr->password) { /* a ccache credential: fixed at acquisition */
+    if (!cr->is_password) { /* a ccache credential: fixed at acquisition */
         ENSURE(cr->initiator, SSPX_ERR_CRED_USAGE);
         *out = cr->initiator;
         return SEC_E_OK;
@@ -116,6 +120,10 @@ sspx_status krb_cred_initiator(const kerb_cred *ccr, krb_gss_cred **out)
         char name[KRB_NAME_MAX]; /* the KDC's spelling; cr->name stays as others read it */
         st = krb_gss_acquire_password(cr->name, cr->password, cr->ccname, sizeof(cr->ccname), name,
                                       sizeof(name), &cr->initiator);
+        if (st >= 0) { /* the password is not needed any more */
+            sspx_free_wiped(cr->password, cr->password_len + 1);
+            cr->password = NULL;
+        }
     }
     *out = cr->initiator;
     pthread_mutex_unlock(&cr->lock);
@@ -131,8 +139,9 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
     const char *scope = sspx_config_str(cfg, "replay_cache");
     uint32_t rc_size;
     GUARD(sspx_config_check_keys(cfg, known_keys));
-    GUARD(sspx_config_uint(cfg, "replay_window", KRB_REPLAY_WINDOW_DEFAULT, KRB_REPLAY_WINDOW_MAX,
-                           &cr->replay_window));
+    GUARD(sspx_config_uint(cfg, "replay_window", 0, KRB_REPLAY_WINDOW_MAX, &cr->replay_window));
+    if (!sspx_config_str(cfg, "replay_window"))
+        cr->replay_window = 2 * krb_gss_max_skew();
     ENSURE(cr->replay_window > 0, SSPX_ERR_BAD_OPTION_VALUE); /* the cache cannot be turned off */
     GUARD(sspx_config_uint(cfg, "replay_cache_size", KRB_REPLAY_CACHE_DEFAULT, KRB_REPLAY_CACHE_MAX,
                            &rc_size));
@@ -146,17 +155,17 @@ static sspx_status krb_cred_acquire(sspx_cred *cred, const sspx_config *cfg)
            SSPX_ERR_BAD_OPTION_VALUE);
     GUARD(sspx_config_cbt_policy(cfg, &cr->cbt_policy));
     if (cred->usage & SECPKG_CRED_INBOUND) {
-        char kt[KRB_NAME_MAX], id[2 * KRB_NAME_MAX + 32];
+        char kt[KRB_NAME_MAX];
         GUARD(krb_gss_acquire_acceptor(keytab, principal, kt, sizeof(kt), &cr->acceptor));
         if (scope && !strcmp(scope, "credential")) {
             GUARD(krb_rcache_mem_new(rc_size, &cr->rcache));
         } else {
-            snprintf(id, sizeof(id), "%s\n%s\n%u\n%u", kt, principal ? principal : "",
-                     (unsigned)cr->replay_window, (unsigned)rc_size);
-            GUARD(krb_rcache_shared(id, rc_size, &cr->rcache));
+            GUARD(krb_rcache_shared(kt, rc_size, &cr->rcache)); /* one per keytab */
         }
-        if (principal && strlen(principal) < sizeof(cr->name))
-            strcpy(cr->name, principal);
+        if (principal && strlen(principal) < sizeof(cr->name)) {
+            strcpy(cr->name, principal); /* an outbound side (BOTH) replaces it below */
+            strcpy(cr->service, principal);
+        }
     }
     if (cred->usage & SECPKG_CRED_OUTBOUND) {
         if (sspx_config_str(cfg, "user") || sspx_config_str(cfg, "password"))
@@ -257,7 +266,7 @@ static sspx_status krb_query(sspx_ctx *ctx, uint32_t attr, void *buf)
         SecPkgContext_NativeNamesA *n = buf;
         /* client principal, service principal (as Windows: full names) */
         const char *client = ctx->server ? c->peer : cr->name;
-        const char *server = ctx->server ? cr->name : c->peer;
+        const char *server = ctx->server ? cr->service : c->peer;
         size_t a = strlen(client) + 1, b = strlen(server) + 1;
         ENSURE(c->state == KRB_S_DONE, SSPX_ERR_CTX_NOT_COMPLETE);
         n->sClientName = sspx_ctxbuf_alloc(a);

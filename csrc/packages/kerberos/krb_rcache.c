@@ -3,12 +3,16 @@
  * of an AP-REQ (krb_rcache.h).
  *
  * Entries live in a ring in insertion order (the oldest first) and are
- * chained per hash bucket by index; the key is already a SHA-256, so its
- * first bytes are the hash. Every entry of one store has the same lifetime
- * (the window), so the oldest is also the first to expire: an insertion
- * drops expired entries from the front, then the oldest when full. The
- * ring grows by doubling up to max_entries, so an idle credential costs
- * little. One mutex guards it all.
+ * chained per hash bucket by index. The bucket is a SipHash-2-4 of the key
+ * under a random per-store key: the key's bytes are the client's to choose
+ * (its own session key encrypts them), so a plain slice of them would let
+ * one client chain every entry into one bucket. Entries usually share one
+ * lifetime (the window), so the oldest is also the first to expire: an
+ * insertion drops expired entries from the front, then the oldest when
+ * full; entries of a store shared by credentials with different windows
+ * may expire out of order, which only delays their removal (a lookup
+ * checks each entry's own expiry). The ring grows by doubling up to
+ * max_entries, so an idle credential costs little. One mutex guards it all.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,13 +38,69 @@ typedef struct rc_mem {
     rc_entry *ring;
     uint32_t *buckets;
     size_t cap, max, head, count, nbuckets; /* nbuckets: a power of two */
+    uint64_t sip[2];                        /* the bucket hash's key, random */
 } rc_mem;
+
+/* SipHash-2-4 (Aumasson and Bernstein, 2012) of a KRB_RC_KEY_LEN key. */
+#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                  \
+    do {                          \
+        v0 += v1;                 \
+        v1 = ROTL64(v1, 13) ^ v0; \
+        v0 = ROTL64(v0, 32);      \
+        v2 += v3;                 \
+        v3 = ROTL64(v3, 16) ^ v2; \
+        v0 += v3;                 \
+        v3 = ROTL64(v3, 21) ^ v0; \
+        v2 += v1;                 \
+        v1 = ROTL64(v1, 17) ^ v2; \
+        v2 = ROTL64(v2, 32);      \
+    } while (0)
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t siphash24_key(const uint64_t k[2], const uint8_t key[KRB_RC_KEY_LEN])
+{
+    uint64_t v0 = 0x736f6d6570736575ULL ^ k[0], v1 = 0x646f72616e646f6dULL ^ k[1];
+    uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
+    uint64_t b = (uint64_t)KRB_RC_KEY_LEN << 56; /* the length; no tail (32 = 4 x 8) */
+    for (size_t i = 0; i < KRB_RC_KEY_LEN; i += 8) {
+        uint64_t m = le64(key + i);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
 
 static size_t bucket_of(const rc_mem *m, const uint8_t *key)
 {
-    uint64_t h;
-    memcpy(&h, key, sizeof(h));
-    return (size_t)h & (m->nbuckets - 1);
+    return (size_t)siphash24_key(m->sip, key) & (m->nbuckets - 1);
+}
+
+/* Is `key` held, unexpired? (lock held) */
+static bool held(const rc_mem *m, const uint8_t *key, uint64_t now)
+{
+    for (uint32_t idx = m->buckets[bucket_of(m, key)]; idx != NIL; idx = m->ring[idx].next)
+        if (memcmp(m->ring[idx].key, key, KRB_RC_KEY_LEN) == 0 && m->ring[idx].expiry > now)
+            return true;
+    return false;
 }
 
 static void unlink_oldest(rc_mem *m)
@@ -101,11 +161,10 @@ static sspx_status mem_check_and_insert(krb_rcache *rc, const uint8_t key[KRB_RC
     pthread_mutex_lock(&m->lock);
     while (m->count && m->ring[m->head].expiry <= now)
         unlink_oldest(m);
-    for (idx = m->buckets[bucket_of(m, key)]; idx != NIL; idx = m->ring[idx].next)
-        if (memcmp(m->ring[idx].key, key, KRB_RC_KEY_LEN) == 0 && m->ring[idx].expiry > now) {
-            st = SSPX_ERROR(SSPX_ERR_KRB_REPLAY);
-            goto out;
-        }
+    if (held(m, key, now)) {
+        st = SSPX_ERROR(SSPX_ERR_KRB_REPLAY);
+        goto out;
+    }
     if (m->count == m->cap && m->cap < m->max &&
         !grow(m, m->cap * 2 < m->max ? m->cap * 2 : m->max)) {
         st = SSPX_ERROR(SSPX_ERR_NO_MEMORY);
@@ -121,6 +180,26 @@ static sspx_status mem_check_and_insert(krb_rcache *rc, const uint8_t key[KRB_RC
 out:
     pthread_mutex_unlock(&m->lock);
     return st;
+}
+
+static sspx_status mem_check(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN], uint64_t now)
+{
+    rc_mem *m = (rc_mem *)rc;
+    bool h;
+    pthread_mutex_lock(&m->lock);
+    h = held(m, key, now);
+    pthread_mutex_unlock(&m->lock);
+    ENSURE(!h, SSPX_ERR_KRB_REPLAY);
+    return SEC_E_OK;
+}
+
+static void mem_raise(krb_rcache *rc, size_t max_entries)
+{
+    rc_mem *m = (rc_mem *)rc;
+    pthread_mutex_lock(&m->lock);
+    if (max_entries > m->max && max_entries <= MAX_MAX)
+        m->max = max_entries;
+    pthread_mutex_unlock(&m->lock);
 }
 
 static void mem_destroy(krb_rcache *rc)
@@ -141,8 +220,13 @@ sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out)
     m = sspx_calloc(sizeof(*m));
     ENSURE(m, SSPX_ERR_NO_MEMORY);
     m->api.check_and_insert = mem_check_and_insert;
+    m->api.check = mem_check;
     m->api.destroy = mem_destroy;
     m->max = max_entries;
+    if (sspx_random((uint8_t *)m->sip, sizeof(m->sip)) < 0) {
+        free(m);
+        return SSPX_ERROR(SSPX_ERR_NO_MEMORY); /* no randomness: refuse */
+    }
     m->cap = 1; /* replaced by grow */
     if (pthread_mutex_init(&m->lock, NULL) != 0) {
         free(m);
@@ -172,11 +256,17 @@ typedef struct rc_shared {
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static rc_shared *shared_list;
 
-static sspx_status sh_check(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN], uint64_t now,
-                            uint64_t expiry)
+static sspx_status sh_check_and_insert(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN],
+                                       uint64_t now, uint64_t expiry)
 {
     krb_rcache *in = ((rc_shared *)rc)->inner;
     return in->check_and_insert(in, key, now, expiry);
+}
+
+static sspx_status sh_check(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN], uint64_t now)
+{
+    krb_rcache *in = ((rc_shared *)rc)->inner;
+    return in->check(in, key, now);
 }
 
 static void sh_destroy(krb_rcache *rc)
@@ -209,6 +299,7 @@ sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **o
             break;
     if (s) {
         s->refs++;
+        mem_raise(s->inner, max_entries); /* the largest size any holder asked for */
     } else {
         s = calloc(1, sizeof(*s));
         if (s)
@@ -223,7 +314,8 @@ sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **o
             free(s);
             s = NULL;
         } else {
-            s->api.check_and_insert = sh_check;
+            s->api.check_and_insert = sh_check_and_insert;
+            s->api.check = sh_check;
             s->api.destroy = sh_destroy;
             s->refs = 1;
             s->next = shared_list;

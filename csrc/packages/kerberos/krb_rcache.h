@@ -28,6 +28,10 @@ struct krb_rcache {
      * SEC_E_OK. Times are FILETIMEs. Safe to call from any thread. */
     sspx_status (*check_and_insert)(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN], uint64_t now,
                                     uint64_t expiry);
+    /* Only the lookup: SSPX_ERR_KRB_REPLAY if `key` is held and unexpired
+     * (a replay is refused before GSS sees it: cheaper, and Heimdal leaks
+     * on some of the failures a replay would reach). */
+    sspx_status (*check)(krb_rcache *rc, const uint8_t key[KRB_RC_KEY_LEN], uint64_t now);
     void (*destroy)(krb_rcache *rc);
 };
 
@@ -35,8 +39,8 @@ struct krb_rcache {
  * first; expired ones are dropped as new ones come), one mutex. */
 SSPX_WUR sspx_status krb_rcache_mem_new(size_t max_entries, krb_rcache **out);
 /* The in-process store shared by all holders of the same `id` (the
- * Kerberos package: keytab, principal, window and size); destroy() drops
- * one holder's reference. `max_entries` counts for the first holder. */
+ * Kerberos package: the keytab's full name); destroy() drops one holder's
+ * reference. It holds the largest `max_entries` any holder asked for. */
 SSPX_WUR sspx_status krb_rcache_shared(const char *id, size_t max_entries, krb_rcache **out);
 
 /* The encrypted authenticator of an AP-REQ (GSS-framed or raw): its etype

@@ -109,14 +109,23 @@ sspx_status krb_accept(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_out *out
         GUARD(sspx_cbt_parse(in->cbt, in->cbt_len, &cbt));
     else
         in_cbt = false;
-    if (ext_error && cr->name[0])
-        strcpy(srv, cr->name);
+    if (ext_error && cr->service[0])
+        strcpy(srv, cr->service);
     else if (ext_error)
         (void)krb_apreq_service(in->token, in->token_len, srv, sizeof(srv));
     st = krb_apreq_replay_key(in->token, in->token_len, key);
     if (st < 0) {
         if (ext_error)
             krb_gss_error_token(KRB_ERR_GENERIC, srv, &out->token);
+        out->error_token = ext_error;
+        return st;
+    }
+    /* a replay is refused before GSS: it costs nothing and never reaches
+     * Heimdal's failure paths (some leak) */
+    st = cr->rcache->check(cr->rcache, key, sspx_now_filetime());
+    if (st < 0) {
+        if (ext_error)
+            krb_gss_error_token(KRB_ERR_REPEAT, srv, &out->token);
         out->error_token = ext_error;
         return st;
     }

@@ -1,8 +1,8 @@
 /*
  * Negotiate, client side (InitializeSecurityContext).
  *
- * First call (its input, if any, the server's NegTokenInit2: only the
- * mechanisms it lists are offered): mechTypes = [Kerberos (when its sub-credential exists and it
+ * First call (its input, if any, the server's NegTokenInit2: decoded, its
+ * list not followed): mechTypes = [Kerberos (when its sub-credential exists and it
  * can make a first token for the target), NTLM], the optimistic token of the
  * first. Later calls: NegTokenResp (negState, supportedMech, responseToken,
  * mechListMIC). When the sub-context completes the client sends its
@@ -28,22 +28,18 @@ static sspx_status init_first(sspx_ctx *ctx, const sspx_step_in *in, sspx_step_o
     size_t n, cap;
     spnego_init ti;
     int first = NEGO_NONE;
-    unsigned server = (1u << NEGO_NMECH) - 1;
-    if (in->token && in->token_len) { /* the server spoke first: its NegTokenInit2 */
+    /* The server spoke first (its NegTokenInit2): it must decode, but its
+     * mechTypes are not followed. Nothing protects them (the mechListMIC
+     * covers the client's own list), so dropping what they leave out would
+     * let anyone in the path steer the client to NTLM; every mechanism is
+     * offered, and the server's choice of a later one then needs the MICs. */
+    if (in->token && in->token_len)
         GUARD(spnego_decode_init(in->token, in->token_len, &ti));
-        server = 0;
-        for (size_t i = 0; i < ti.nmechs; i++) {
-            int m = nego_mech_of_oid(&ti.mechs[i]);
-            if (m != NEGO_NONE)
-                server |= 1u << m;
-        }
-        ENSURE(server, SSPX_ERR_NEGO_NO_COMMON_MECH);
-    }
     /* in order of preference: the first mechanism that yields a token; the
      * rest follow untried */
     for (int k = 0; k < NEGO_NMECH; k++) {
         int m = cr->order[k];
-        if (!cr->sub[m] || !(server & (1u << m)))
+        if (!cr->sub[m])
             continue;
         if (first == NEGO_NONE) {
             st = nego_sub_start(ctx, m);
