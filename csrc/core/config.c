@@ -245,43 +245,38 @@ static sspx_status a_to_config(sspx_config *cfg, const char *key, const unsigned
     return st;
 }
 
-/* SEC_WINNT_AUTH_IDENTITY_EXA/EXW: the same three strings after a Version
- * and a Length; the PackageList (Negotiate's package restriction) is not
- * supported: a non-empty one is refused rather than ignored. */
-static sspx_status identity_ex_to_config(const void *auth_data, sspx_config *cfg)
+/* The three strings of an identity, UTF-16 or 8-bit as its Flags say. */
+static sspx_status strings_to_config(sspx_config *cfg, ULONG flags, const void *user, ULONG ul,
+                                     const void *domain, ULONG dl, const void *password, ULONG pl)
 {
-    const SEC_WINNT_AUTH_IDENTITY_EXA *x = auth_data;
-    ENSURE(x->Length >= sizeof(SEC_WINNT_AUTH_IDENTITY_EXA), SSPX_ERR_BAD_AUTH_DATA);
-    ENSURE(!x->PackageList || !x->PackageListLength, SSPX_ERR_BAD_AUTH_DATA);
-    if (x->Flags & SEC_WINNT_AUTH_IDENTITY_UNICODE) {
-        const SEC_WINNT_AUTH_IDENTITY_EXW *w = auth_data;
-        GUARD(u16_to_config(cfg, "user", w->User, w->UserLength));
-        GUARD(u16_to_config(cfg, "domain", w->Domain, w->DomainLength));
-        return u16_to_config(cfg, "password", w->Password, w->PasswordLength);
+    if (flags & SEC_WINNT_AUTH_IDENTITY_UNICODE) {
+        GUARD(u16_to_config(cfg, "user", user, ul));
+        GUARD(u16_to_config(cfg, "domain", domain, dl));
+        return u16_to_config(cfg, "password", password, pl);
     }
-    ENSURE(x->Flags & SEC_WINNT_AUTH_IDENTITY_ANSI, SSPX_ERR_BAD_AUTH_DATA);
-    GUARD(a_to_config(cfg, "user", x->User, x->UserLength));
-    GUARD(a_to_config(cfg, "domain", x->Domain, x->DomainLength));
-    return a_to_config(cfg, "password", x->Password, x->PasswordLength);
+    ENSURE(flags & SEC_WINNT_AUTH_IDENTITY_ANSI, SSPX_ERR_BAD_AUTH_DATA);
+    GUARD(a_to_config(cfg, "user", user, ul));
+    GUARD(a_to_config(cfg, "domain", domain, dl));
+    return a_to_config(cfg, "password", password, pl);
 }
 
 sspx_status sspx_identity_to_config(const void *auth_data, sspx_config *cfg)
 {
-    const SEC_WINNT_AUTH_IDENTITY_A *a = auth_data;
     ULONG version = *(const ULONG *)auth_data; /* the EX forms start with it */
-    if (version == SEC_WINNT_AUTH_IDENTITY_VERSION)
-        return identity_ex_to_config(auth_data, cfg);
-    ENSURE(version != SEC_WINNT_AUTH_IDENTITY_VERSION_2, SSPX_ERR_BAD_AUTH_DATA); /* EX2: no */
-    if (a->Flags & SEC_WINNT_AUTH_IDENTITY_UNICODE) {
-        const SEC_WINNT_AUTH_IDENTITY_W *w = auth_data;
-        GUARD(u16_to_config(cfg, "user", w->User, w->UserLength));
-        GUARD(u16_to_config(cfg, "domain", w->Domain, w->DomainLength));
-        return u16_to_config(cfg, "password", w->Password, w->PasswordLength);
+    if (version == SEC_WINNT_AUTH_IDENTITY_VERSION) {
+        /* SEC_WINNT_AUTH_IDENTITY_EXA/EXW: the same strings after Version and
+         * Length (A and W alike in layout); Negotiate's PackageList is not
+         * supported: a non-empty one is refused rather than ignored */
+        const SEC_WINNT_AUTH_IDENTITY_EXA *x = auth_data;
+        ENSURE(x->Length >= sizeof(SEC_WINNT_AUTH_IDENTITY_EXA), SSPX_ERR_BAD_AUTH_DATA);
+        ENSURE(!x->PackageList || !x->PackageListLength, SSPX_ERR_BAD_AUTH_DATA);
+        return strings_to_config(cfg, x->Flags, x->User, x->UserLength, x->Domain, x->DomainLength,
+                                 x->Password, x->PasswordLength);
     }
-    ENSURE(a->Flags & SEC_WINNT_AUTH_IDENTITY_ANSI, SSPX_ERR_BAD_AUTH_DATA);
-    GUARD(a_to_config(cfg, "user", a->User, a->UserLength));
-    GUARD(a_to_config(cfg, "domain", a->Domain, a->DomainLength));
-    return a_to_config(cfg, "password", a->Password, a->PasswordLength);
+    ENSURE(version != SEC_WINNT_AUTH_IDENTITY_VERSION_2, SSPX_ERR_BAD_AUTH_DATA); /* EX2: no */
+    const SEC_WINNT_AUTH_IDENTITY_A *a = auth_data; /* _W: the same layout */
+    return strings_to_config(cfg, a->Flags, a->User, a->UserLength, a->Domain, a->DomainLength,
+                             a->Password, a->PasswordLength);
 }
 
 sspx_status sspx_config_cbt_policy(const sspx_config *cfg, unsigned *policy)
