@@ -391,6 +391,7 @@ static int ctx_delegated_credential(lua_State *L)
     c->cred = NULL;
     c->lookup_ref = LUA_NOREF;
     luaL_setmetatable(L, CRED_MT);
+    lookup_error[0] = 0; /* no earlier lookup's words on this failure */
     st = sspx_ctx_delegated_cred(x->ctx, &c->cred);
     if (st < 0)
         return fail(L, st);

@@ -126,7 +126,7 @@ void sspx_ctx_handle(const sspx_ctx *ctx, CtxtHandle *out)
         *out = ctx->handle;
 }
 
-SECURITY_STATUS sspx_ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len, sspx_buf *out)
+static sspx_status ctx_step_held(sspx_ctx *ctx, const uint8_t *in, size_t in_len, sspx_buf *out)
 {
     sspx_step_in si;
     sspx_step_out so;
@@ -178,7 +178,7 @@ int64_t sspx_ctx_expiry(const sspx_ctx *ctx)
     return ctx ? ctx->expiry : 0;
 }
 
-SECURITY_STATUS sspx_ctx_session_key(sspx_ctx *ctx, sspx_buf *out)
+static sspx_status ctx_session_key_held(sspx_ctx *ctx, sspx_buf *out)
 {
     const uint8_t *k;
     size_t n;
@@ -247,7 +247,7 @@ static sspx_status run_msg(sspx_ctx *ctx, int op, uint8_t *sig, size_t *sig_len,
     return st;
 }
 
-SECURITY_STATUS sspx_ctx_sign(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *sig)
+static sspx_status ctx_sign_held(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *sig)
 {
     uint8_t *copy;
     size_t max_sig, trailer, sl, dl = len;
@@ -278,8 +278,8 @@ SECURITY_STATUS sspx_ctx_sign(sspx_ctx *ctx, const uint8_t *msg, size_t len, ssp
     return st;
 }
 
-SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, const uint8_t *sig,
-                                size_t sig_len)
+static sspx_status ctx_verify_held(sspx_ctx *ctx, const uint8_t *msg, size_t len,
+                                   const uint8_t *sig, size_t sig_len)
 {
     uint8_t *copy, *s;
     size_t sl = sig_len, dl = len;
@@ -301,7 +301,7 @@ SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, c
     return st;
 }
 
-SECURITY_STATUS sspx_ctx_wrap(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *out)
+static sspx_status ctx_wrap_held(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *out)
 {
     size_t max_sig, trailer, sl, dl = len;
     sspx_status st;
@@ -327,7 +327,7 @@ SECURITY_STATUS sspx_ctx_wrap(sspx_ctx *ctx, const uint8_t *msg, size_t len, ssp
     return st;
 }
 
-SECURITY_STATUS sspx_ctx_unwrap(sspx_ctx *ctx, const uint8_t *in, size_t len, sspx_buf *out)
+static sspx_status ctx_unwrap_held(sspx_ctx *ctx, const uint8_t *in, size_t len, sspx_buf *out)
 {
     size_t max_sig, trailer, sl, dl;
     uint8_t *buf;
@@ -369,7 +369,7 @@ static sspx_status delegated(sspx_ctx *ctx, sspx_cred **out)
     return st;
 }
 
-SECURITY_STATUS sspx_ctx_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
+static sspx_status ctx_delegated_cred_held(sspx_ctx *ctx, sspx_cred **out)
 {
     sspx_cred *c = NULL;
     ENSURE(out, SSPX_ERR_NULL_ARG);
@@ -399,4 +399,79 @@ SECURITY_STATUS SEC_ENTRY sspx_delegated_credentials(PCtxtHandle h, PCredHandle 
     if (expiry)
         expiry->QuadPart = c->expiry;
     return SEC_E_OK;
+}
+
+/* The calls on a context hold a reference for their duration: a context
+ * freed meanwhile (by another thread, or by a lookup callback from inside
+ * the call) lives until the call returns. */
+
+SECURITY_STATUS sspx_ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len, sspx_buf *out)
+{
+    sspx_status st;
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    st = ctx_step_held(ctx, in, in_len, out);
+    sspx_ctx_unref(ctx);
+    return st;
+}
+
+SECURITY_STATUS sspx_ctx_session_key(sspx_ctx *ctx, sspx_buf *out)
+{
+    sspx_status st;
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    st = ctx_session_key_held(ctx, out);
+    sspx_ctx_unref(ctx);
+    return st;
+}
+
+SECURITY_STATUS sspx_ctx_sign(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *sig)
+{
+    sspx_status st;
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    st = ctx_sign_held(ctx, msg, len, sig);
+    sspx_ctx_unref(ctx);
+    return st;
+}
+
+SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, const uint8_t *sig,
+                                size_t sig_len)
+{
+    sspx_status st;
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    st = ctx_verify_held(ctx, msg, len, sig, sig_len);
+    sspx_ctx_unref(ctx);
+    return st;
+}
+
+SECURITY_STATUS sspx_ctx_wrap(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *out)
+{
+    sspx_status st;
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    st = ctx_wrap_held(ctx, msg, len, out);
+    sspx_ctx_unref(ctx);
+    return st;
+}
+
+SECURITY_STATUS sspx_ctx_unwrap(sspx_ctx *ctx, const uint8_t *in, size_t len, sspx_buf *out)
+{
+    sspx_status st;
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    st = ctx_unwrap_held(ctx, in, len, out);
+    sspx_ctx_unref(ctx);
+    return st;
+}
+
+SECURITY_STATUS sspx_ctx_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
+{
+    sspx_status st;
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    st = ctx_delegated_cred_held(ctx, out);
+    sspx_ctx_unref(ctx);
+    return st;
 }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import threading
 from typing import Callable, Mapping, Optional, Union
 
 from . import _sspx
@@ -284,6 +285,10 @@ class Context:
         if self._server and target is not None:
             raise ValueError("a ServerContext takes no target")
         self.credential = credential  # keeps the Python object alive as long as we are
+        # calls in flight, and a close() that came during one (see _call)
+        self._mutex = threading.Lock()
+        self._busy = 0
+        self._closing = None
         _status, self._ctx = _sspx.ctx_new(credential._handle(), int(flags), target,
                                            channel_bindings)
         self.package = credential.package
@@ -296,15 +301,36 @@ class Context:
         Raises a :class:`~sspx.errors.SecurityError` on failure."""
         if token is not None and isinstance(token, str):
             raise TypeError("token must be bytes, not str")
-        st, out = _sspx.ctx_step(self._h(), token or None)
+        st, out = self._call(_sspx.ctx_step, token or None)
         self.last_status = st
         self.legs += 1
         return out
 
+    def _call(self, fn, *args):
+        """fn(c_context, *args), the context kept alive for the call: a
+        close() from another thread, or from a lookup callback inside this very
+        call, frees the C context only when the last call in flight returns."""
+        with self._mutex:
+            ctx = self._h()
+            self._busy += 1
+        try:
+            return fn(ctx, *args)
+        finally:
+            with self._mutex:
+                self._busy -= 1
+                late = self._closing if self._busy == 0 else None
+                if late is not None:
+                    self._closing = None
+            if late is not None:
+                _sspx.ctx_free(late)
+
     @property
     def complete(self) -> bool:
         """True once the handshake has finished successfully."""
-        return self._ctx is not None and bool(_sspx.sspx_ctx_is_complete(self._ctx))
+        try:
+            return bool(self._call(_sspx.sspx_ctx_is_complete))
+        except InvalidHandle:
+            return False
 
     @property
     def continue_needed(self) -> bool:
@@ -313,35 +339,35 @@ class Context:
     @property
     def client_name(self) -> Optional[str]:
         """ "DOMAIN\\\\user" once complete (server: the authenticated client)."""
-        return _sspx.sspx_ctx_client_name(self._h())
+        return self._call(_sspx.sspx_ctx_client_name)
 
     @property
     def session_key(self) -> bytes:
-        return _sspx.sspx_ctx_session_key(self._h())[1]
+        return self._call(_sspx.sspx_ctx_session_key)[1]
 
     @property
     def expiry(self) -> Optional[datetime.datetime]:
         """When the context expires (UTC), or None if never."""
-        ft = _sspx.sspx_ctx_expiry(self._h())
+        ft = self._call(_sspx.sspx_ctx_expiry)
         if ft >= _NEVER or ft <= 0:
             return None
         return _FILETIME_EPOCH + datetime.timedelta(microseconds=ft // 10)
 
     def sign(self, message: bytes) -> bytes:
         """A detached signature of ``message``."""
-        return _sspx.ctx_sign(self._h(), message)[1]
+        return self._call(_sspx.ctx_sign, message)[1]
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """Raise MessageAltered / OutOfSequence unless ``signature`` matches."""
-        _sspx.sspx_ctx_verify(self._h(), message, signature)
+        self._call(_sspx.sspx_ctx_verify, message, signature)
 
     def wrap(self, message: bytes) -> bytes:
         """Seal (encrypt and sign): signature || ciphertext."""
-        return _sspx.sspx_ctx_wrap(self._h(), message)[1]
+        return self._call(_sspx.sspx_ctx_wrap, message)[1]
 
     def unwrap(self, data: bytes) -> bytes:
         """Open what the peer's :meth:`wrap` produced."""
-        return _sspx.sspx_ctx_unwrap(self._h(), data)[1]
+        return self._call(_sspx.sspx_ctx_unwrap, data)[1]
 
     _ATTRS = {
         "sizes": 0, "names": 1, "lifespan": 2, "flags": 14, "session_key": 9,
@@ -353,10 +379,16 @@ class Context:
         "session_key", "lifespan", "package_info", "negotiation_info",
         "native_names") or by SECPKG_ATTR_* number."""
         attr = self._ATTRS[attribute] if isinstance(attribute, str) else int(attribute)
-        return _sspx.query_attr(self._h(), attr)
+        return self._call(_sspx.query_attr, attr)
 
     def close(self) -> None:
-        ctx, self._ctx = getattr(self, "_ctx", None), None
+        mutex = getattr(self, "_mutex", None)
+        if mutex is None:  # __init__ did not get that far
+            return
+        with mutex:
+            ctx, self._ctx = getattr(self, "_ctx", None), None
+            if ctx is not None and self._busy:
+                self._closing, ctx = ctx, None  # the last call in flight frees it
         if ctx is not None:
             _sspx.ctx_free(ctx)
 
@@ -390,7 +422,7 @@ class ServerContext(Context):
 
     @property
     def flags(self) -> AscRet:
-        return AscRet(_sspx.sspx_ctx_flags(self._h()))
+        return AscRet(self._call(_sspx.sspx_ctx_flags))
 
     def delegated_credential(self) -> Credential:
         """The credential the client delegated (Kerberos, or Negotiate that
@@ -405,7 +437,7 @@ class ServerContext(Context):
         delegated, :class:`~sspx.errors.InvalidHandle` before the handshake
         is complete, :class:`~sspx.errors.UnsupportedFunction` for packages
         without delegation (NTLM)."""
-        _status, cred = _sspx.sspx_ctx_delegated_cred(self._h())
+        _status, cred = self._call(_sspx.sspx_ctx_delegated_cred)
         return Credential._adopt(cred, _sspx.CRED_OUTBOUND)
 
 
@@ -416,7 +448,7 @@ class ClientContext(Context):
 
     @property
     def flags(self) -> IscRet:
-        return IscRet(_sspx.sspx_ctx_flags(self._h()))
+        return IscRet(self._call(_sspx.sspx_ctx_flags))
 
 
 # keep the names importable for type checkers

@@ -88,13 +88,17 @@ def kerberos_realm(kinit: Optional[str] = "alice", services: Iterable[str] = (),
             realm.add_service(spn)
         if kinit:
             realm.kinit(kinit)
-        saved = dict(os.environ)
-        os.environ.update(realm.vars(kinit))
+        set_here = realm.vars(kinit)
+        saved = {k: os.environ.get(k) for k in set_here}
+        os.environ.update(set_here)
         try:
             yield realm
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        finally:  # only what was set here: other changes inside the block stay
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 @contextlib.contextmanager

@@ -165,6 +165,61 @@ static void tokens(void)
     FreeCredentialsHandle(&cc);
 }
 
+/* A context freed from inside its own call (a lookup callback closing it,
+ * as a Lua or Python front end can): the call finishes on a live object and
+ * the context is gone afterwards; under ASan any use after free shows. */
+static sspx_ctx *g_victim;
+static int g_freed;
+
+static int freeing_lookup(void *ud, const char *user, const char *domain, sspx_secret *out)
+{
+    (void)ud;
+    (void)domain;
+    if (g_victim) {
+        sspx_ctx_free(&g_victim);
+        g_freed++;
+    }
+    return strcmp(user, "bob") == 0 && sspx_secret_set_password(out, "Passw0rd!") == SEC_E_OK
+               ? SSPX_LOOKUP_FOUND
+               : SSPX_LOOKUP_NO_USER;
+}
+
+static void freed_during_call(void)
+{
+    sspx_config *scfg = sspx_config_new(), *ccfg = sspx_config_new();
+    sspx_cred *sc = NULL, *cc = NULL;
+    sspx_ctx *c = NULL, *s = NULL;
+    sspx_buf t1 = {0}, t2 = {0}, t3 = {0};
+    sspx_ctx_params cp = {0};
+    CHECK(sspx_config_set_lookup(scfg, freeing_lookup, NULL, NULL) == SEC_E_OK);
+    CHECK(sspx_config_set(ccfg, "user", "bob") == SEC_E_OK &&
+          sspx_config_set(ccfg, "domain", "TESTDOM") == SEC_E_OK &&
+          sspx_config_set(ccfg, "password", "Passw0rd!") == SEC_E_OK);
+    CHECK_ST(sspx_cred_acquire("NTLM", SECPKG_CRED_INBOUND, scfg, &sc), SEC_E_OK);
+    CHECK_ST(sspx_cred_acquire("NTLM", SECPKG_CRED_OUTBOUND, ccfg, &cc), SEC_E_OK);
+    cp.target = "HTTP/server";
+    CHECK_ST(sspx_ctx_new(cc, &cp, &c), SEC_E_OK);
+    CHECK_ST(sspx_ctx_new(sc, NULL, &s), SEC_E_OK);
+    CHECK_ST(sspx_ctx_step(c, NULL, 0, &t1), SEC_I_CONTINUE_NEEDED);
+    CHECK_ST(sspx_ctx_step(s, t1.data, t1.len, &t2), SEC_I_CONTINUE_NEEDED);
+    CHECK_ST(sspx_ctx_step(c, t2.data, t2.len, &t3), SEC_E_OK);
+    g_victim = s; /* the lookup frees the server context in the middle of the last leg */
+    g_freed = 0;
+    sspx_buf fin = {0};
+    SECURITY_STATUS st = sspx_ctx_step(s, t3.data, t3.len, &fin);
+    CHECK(g_freed == 1 && g_victim == NULL);
+    CHECK(st == SEC_E_OK); /* the leg itself completed on the still-live object */
+    sspx_buf_free(&fin);
+    sspx_buf_free(&t1);
+    sspx_buf_free(&t2);
+    sspx_buf_free(&t3);
+    sspx_ctx_free(&c);
+    sspx_cred_free(&sc);
+    sspx_cred_free(&cc);
+    sspx_config_free(&scfg);
+    sspx_config_free(&ccfg);
+}
+
 int main(void)
 {
     users = t_users_file("TESTDOM:bob:Passw0rd!\n");
@@ -172,6 +227,7 @@ int main(void)
     RUN(stale_double_and_kind);
     RUN(stale_cred_first_call);
     RUN(tokens);
+    RUN(freed_during_call);
     t_users_free(users);
     return t_done();
 }

@@ -452,3 +452,32 @@ def test_credential_freed_after_its_contexts():
     gc.collect()
     assert wref() is None and sys.getrefcount(lookup) == base
     client.close()
+
+
+def test_close_during_a_step_from_another_thread():
+    """close() while a step is inside the library (a slow lookup): the step
+    finishes on a live context, the C context is freed when it returns, and
+    the Python object is closed from then on."""
+    import time
+
+    entered = threading.Event()
+
+    def lookup(user, domain):
+        entered.set()
+        time.sleep(0.2)
+        return "Passw0rd!" if user == "bob" else None
+
+    with sspx.Credential.server("NTLM", lookup=lookup) as s_cred, \
+            sspx.Credential.client("NTLM", user="bob", domain="TESTDOM",
+                                   password="Passw0rd!") as c_cred:
+        sc = sspx.ServerContext(s_cred)
+        cc = sspx.ClientContext(c_cred, target="HTTP/server")
+        t3 = cc.step(sc.step(cc.step()))
+        closer = threading.Thread(target=lambda: (entered.wait(5), sc.close()))
+        closer.start()
+        assert sc.step(t3) == b""  # the last leg completed
+        closer.join(5)
+        assert "closed" in repr(sc) and not sc.complete
+        with pytest.raises(sspx.errors.InvalidHandle):
+            sc.step(b"NTLMSSP\0")
+        cc.close()
