@@ -62,18 +62,8 @@ static sspx_status query(sspx_ctx *ctx, ULONG attr, void *buf, bool wide)
         return SEC_E_OK;
     }
     case SECPKG_ATTR_PACKAGE_INFO:
-    case SECPKG_ATTR_NEGOTIATION_INFO: {
-        PSecPkgInfoA info = sspx_pkginfo_alloc(&pkg, 1);
-        ENSURE(info, SSPX_ERR_NO_MEMORY);
-        if (attr == SECPKG_ATTR_PACKAGE_INFO) {
-            ((SecPkgContext_PackageInfoA *)buf)->PackageInfo = info;
-        } else {
-            ((SecPkgContext_NegotiationInfoA *)buf)->PackageInfo = info;
-            ((SecPkgContext_NegotiationInfoA *)buf)->NegotiationState =
-                done ? SECPKG_NEGOTIATION_COMPLETE : SECPKG_NEGOTIATION_IN_PROGRESS;
-        }
-        return SEC_E_OK;
-    }
+    case SECPKG_ATTR_NEGOTIATION_INFO:
+        return sspx_answer_package_info(pkg, attr, done, buf);
     case SECPKG_ATTR_SESSION_KEY: {
         const uint8_t *key;
         size_t len;

@@ -310,6 +310,13 @@ SSPX_INTERNAL size_t sspx_package_total(void);
 
 /* Fill a SecPkgInfoA (and its strings) in one FreeContextBuffer-able block. */
 SSPX_INTERNAL SecPkgInfoA *sspx_pkginfo_alloc(const sspx_package *const *pkgs, size_t n);
+/* QueryContextAttributes answers every package gives the same way:
+ * SECPKG_ATTR_PACKAGE_INFO / NEGOTIATION_INFO naming `pkg` (attr is one of
+ * the two), and SECPKG_ATTR_NATIVE_NAMES from two strings (copied). */
+SSPX_INTERNAL SSPX_WUR sspx_status sspx_answer_package_info(const sspx_package *pkg, uint32_t attr,
+                                                            bool complete, void *buf);
+SSPX_INTERNAL SSPX_WUR sspx_status sspx_answer_native_names(const char *client, const char *server,
+                                                            void *buf);
 
 /* ------------------------------------------------------ object operations */
 

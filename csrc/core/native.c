@@ -403,75 +403,53 @@ SECURITY_STATUS SEC_ENTRY sspx_delegated_credentials(PCtxtHandle h, PCredHandle 
 
 /* The calls on a context hold a reference for their duration: a context
  * freed meanwhile (by another thread, or by a lookup callback from inside
- * the call) lives until the call returns. */
+ * the call) lives until the call returns. hold() runs before the call,
+ * release() after it (it takes the call's result). */
+static sspx_ctx *hold(sspx_ctx *ctx)
+{
+    if (ctx)
+        sspx_ctx_ref(ctx);
+    return ctx;
+}
+
+static sspx_status release(sspx_ctx *ctx, sspx_status st)
+{
+    sspx_ctx_unref(ctx);
+    return st;
+}
 
 SECURITY_STATUS sspx_ctx_step(sspx_ctx *ctx, const uint8_t *in, size_t in_len, sspx_buf *out)
 {
-    sspx_status st;
-    if (ctx)
-        sspx_ctx_ref(ctx);
-    st = ctx_step_held(ctx, in, in_len, out);
-    sspx_ctx_unref(ctx);
-    return st;
+    return release(ctx, ctx_step_held(hold(ctx), in, in_len, out));
 }
 
 SECURITY_STATUS sspx_ctx_session_key(sspx_ctx *ctx, sspx_buf *out)
 {
-    sspx_status st;
-    if (ctx)
-        sspx_ctx_ref(ctx);
-    st = ctx_session_key_held(ctx, out);
-    sspx_ctx_unref(ctx);
-    return st;
+    return release(ctx, ctx_session_key_held(hold(ctx), out));
 }
 
 SECURITY_STATUS sspx_ctx_sign(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *sig)
 {
-    sspx_status st;
-    if (ctx)
-        sspx_ctx_ref(ctx);
-    st = ctx_sign_held(ctx, msg, len, sig);
-    sspx_ctx_unref(ctx);
-    return st;
+    return release(ctx, ctx_sign_held(hold(ctx), msg, len, sig));
 }
 
 SECURITY_STATUS sspx_ctx_verify(sspx_ctx *ctx, const uint8_t *msg, size_t len, const uint8_t *sig,
                                 size_t sig_len)
 {
-    sspx_status st;
-    if (ctx)
-        sspx_ctx_ref(ctx);
-    st = ctx_verify_held(ctx, msg, len, sig, sig_len);
-    sspx_ctx_unref(ctx);
-    return st;
+    return release(ctx, ctx_verify_held(hold(ctx), msg, len, sig, sig_len));
 }
 
 SECURITY_STATUS sspx_ctx_wrap(sspx_ctx *ctx, const uint8_t *msg, size_t len, sspx_buf *out)
 {
-    sspx_status st;
-    if (ctx)
-        sspx_ctx_ref(ctx);
-    st = ctx_wrap_held(ctx, msg, len, out);
-    sspx_ctx_unref(ctx);
-    return st;
+    return release(ctx, ctx_wrap_held(hold(ctx), msg, len, out));
 }
 
 SECURITY_STATUS sspx_ctx_unwrap(sspx_ctx *ctx, const uint8_t *in, size_t len, sspx_buf *out)
 {
-    sspx_status st;
-    if (ctx)
-        sspx_ctx_ref(ctx);
-    st = ctx_unwrap_held(ctx, in, len, out);
-    sspx_ctx_unref(ctx);
-    return st;
+    return release(ctx, ctx_unwrap_held(hold(ctx), in, len, out));
 }
 
 SECURITY_STATUS sspx_ctx_delegated_cred(sspx_ctx *ctx, sspx_cred **out)
 {
-    sspx_status st;
-    if (ctx)
-        sspx_ctx_ref(ctx);
-    st = ctx_delegated_cred_held(ctx, out);
-    sspx_ctx_unref(ctx);
-    return st;
+    return release(ctx, ctx_delegated_cred_held(hold(ctx), out));
 }

@@ -69,3 +69,35 @@ SecPkgInfoA *sspx_pkginfo_alloc(const sspx_package *const *pkgs, size_t n)
     }
     return info;
 }
+
+sspx_status sspx_answer_package_info(const sspx_package *pkg, uint32_t attr, bool complete,
+                                     void *buf)
+{
+    PSecPkgInfoA info = sspx_pkginfo_alloc(&pkg, 1);
+    ENSURE(info, SSPX_ERR_NO_MEMORY);
+    if (attr == SECPKG_ATTR_PACKAGE_INFO) {
+        ((SecPkgContext_PackageInfoA *)buf)->PackageInfo = info;
+    } else {
+        ((SecPkgContext_NegotiationInfoA *)buf)->PackageInfo = info;
+        ((SecPkgContext_NegotiationInfoA *)buf)->NegotiationState =
+            complete ? SECPKG_NEGOTIATION_COMPLETE : SECPKG_NEGOTIATION_IN_PROGRESS;
+    }
+    return SEC_E_OK;
+}
+
+sspx_status sspx_answer_native_names(const char *client, const char *server, void *buf)
+{
+    SecPkgContext_NativeNamesA *n = buf;
+    size_t a = strlen(client) + 1, b = strlen(server) + 1;
+    n->sClientName = sspx_ctxbuf_alloc(a);
+    n->sServerName = sspx_ctxbuf_alloc(b);
+    if (!n->sClientName || !n->sServerName) {
+        (void)sspx_ctxbuf_free(n->sClientName);
+        (void)sspx_ctxbuf_free(n->sServerName);
+        n->sClientName = n->sServerName = NULL;
+        BAIL(SSPX_ERR_NO_MEMORY);
+    }
+    memcpy(n->sClientName, client, a);
+    memcpy(n->sServerName, server, b);
+    return SEC_E_OK;
+}

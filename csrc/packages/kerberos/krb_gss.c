@@ -152,6 +152,18 @@ static sspx_status krb5_fail(krb5_context k, const char *call, krb5_error_code c
 }
 #define KRB5_FAIL(k, call, code, err) krb5_fail(k, call, code, err, __LINE__)
 
+/* A krb5 context of this call's own (Heimdal's GSS keeps one per thread;
+ * these calls do not touch it). *k stays NULL on failure. */
+static sspx_status new_context(krb5_context *k)
+{
+    krb5_error_code code = krb5_init_context(k);
+    if (code) {
+        *k = NULL;
+        return KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+    }
+    return SEC_E_OK;
+}
+
 /* ----------------------------------------------------------- credentials */
 
 sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal, char *kt_name,
@@ -169,12 +181,9 @@ sspx_status krb_gss_acquire_acceptor(const char *keytab, const char *principal, 
     sspx_status st = SEC_E_OK;
 
     detail[0] = 0;
-    code = krb5_init_context(&k);
-    if (code) {
-        k = NULL;
-        st = KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+    st = new_context(&k);
+    if (st < 0)
         goto out;
-    }
     code = keytab ? krb5_kt_resolve(k, keytab, &kt) : krb5_kt_default(k, &kt);
     if (code) {
         st = KRB5_FAIL(k, "krb5_kt_resolve", code, SSPX_ERR_KRB_NO_KEYTAB);
@@ -241,12 +250,9 @@ sspx_status krb_gss_acquire_initiator(const char *ccache, char *name, size_t cap
     sspx_status st = SEC_E_OK;
 
     detail[0] = 0;
-    code = krb5_init_context(&k);
-    if (code) {
-        k = NULL;
-        st = KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+    st = new_context(&k);
+    if (st < 0)
         goto out;
-    }
     code = ccache ? krb5_cc_resolve(k, ccache, &cc) : krb5_cc_default(k, &cc);
     if (code) {
         st = KRB5_FAIL(k, "krb5_cc_resolve", code, SSPX_ERR_KRB_NO_CCACHE);
@@ -358,12 +364,9 @@ sspx_status krb_gss_acquire_password(const char *principal, const char *password
     detail[0] = 0;
     ccname[0] = 0;
     memset(&creds, 0, sizeof(creds));
-    code = krb5_init_context(&k);
-    if (code) {
-        k = NULL;
-        st = KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+    st = new_context(&k);
+    if (st < 0)
         goto out;
-    }
     code = krb5_parse_name(k, principal, &p);
     if (code) {
         st = KRB5_FAIL(k, "krb5_parse_name", code, SSPX_ERR_KRB_BAD_PRINCIPAL);
@@ -432,9 +435,7 @@ sspx_status krb_gss_copy_to_memory(krb_gss_cred *c, char *ccname, size_t cap)
     sspx_status st = SEC_E_OK;
     detail[0] = 0;
     ccname[0] = 0;
-    code = krb5_init_context(&k);
-    if (code)
-        return KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+    GUARD(new_context(&k));
     code = new_mem_ccache(k, &cc, ccname, cap);
     if (code) {
         st = KRB5_FAIL(k, "krb5_cc_new_unique", code, SSPX_ERR_KRB_NO_CCACHE);
@@ -790,7 +791,6 @@ sspx_status krb_gss_decrypt_authenticator(krb_gss_ctx *ctx, const uint8_t *tok, 
 {
     krb5_context k = NULL;
     krb5_keyblock *service = NULL, session;
-    krb5_error_code code;
     OM_uint32 maj, min;
     const uint8_t *cipher, *skey;
     size_t clen, tlen = 0, sklen;
@@ -802,12 +802,9 @@ sspx_status krb_gss_decrypt_authenticator(krb_gss_ctx *ctx, const uint8_t *tok, 
     maj = gsskrb5_extract_service_keyblock(&min, (gss_ctx_id_t)ctx, &service);
     if (GSS_ERROR(maj))
         return GSS_FAIL("gsskrb5_extract_service_keyblock", maj, min, SSPX_ERR_KRB_GSS);
-    code = krb5_init_context(&k);
-    if (code) {
-        k = NULL;
-        st = KRB5_FAIL(NULL, "krb5_init_context", code, SSPX_ERR_KRB_INIT);
+    st = new_context(&k);
+    if (st < 0)
         goto out;
-    }
     /* ticket (key usage 2) -> its session key -> the authenticator (11) */
     st = krb_apreq_ticket(tok, len, &etype, &cipher, &clen);
     if (st >= 0)

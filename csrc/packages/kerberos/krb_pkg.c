@@ -263,23 +263,10 @@ static sspx_status krb_query(sspx_ctx *ctx, uint32_t attr, void *buf)
     kerb_ctx *c = ctx->state;
     const kerb_cred *cr = ctx->cred->state;
     if (attr == SECPKG_ATTR_NATIVE_NAMES) {
-        SecPkgContext_NativeNamesA *n = buf;
         /* client principal, service principal (as Windows: full names) */
-        const char *client = ctx->server ? c->peer : cr->name;
-        const char *server = ctx->server ? cr->service : c->peer;
-        size_t a = strlen(client) + 1, b = strlen(server) + 1;
         ENSURE(c->state == KRB_S_DONE, SSPX_ERR_CTX_NOT_COMPLETE);
-        n->sClientName = sspx_ctxbuf_alloc(a);
-        n->sServerName = sspx_ctxbuf_alloc(b);
-        if (!n->sClientName || !n->sServerName) {
-            (void)sspx_ctxbuf_free(n->sClientName);
-            (void)sspx_ctxbuf_free(n->sServerName);
-            n->sClientName = n->sServerName = NULL;
-            BAIL(SSPX_ERR_NO_MEMORY);
-        }
-        memcpy(n->sClientName, client, a);
-        memcpy(n->sServerName, server, b);
-        return SEC_E_OK;
+        return sspx_answer_native_names(ctx->server ? c->peer : cr->name,
+                                        ctx->server ? cr->service : c->peer, buf);
     }
     BAIL(SSPX_ERR_UNSUPPORTED_ATTR);
 }

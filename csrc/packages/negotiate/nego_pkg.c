@@ -380,18 +380,8 @@ static sspx_status nego_query(sspx_ctx *ctx, uint32_t attr, void *buf)
     sspx_ctx *sub = NULL;
     if (attr == SECPKG_ATTR_NEGOTIATION_INFO || attr == SECPKG_ATTR_PACKAGE_INFO) {
         /* the negotiated package (before a choice: Negotiate itself) */
-        const sspx_package *pkg = c->sub ? c->sub->pkg : ctx->pkg;
-        PSecPkgInfoA info = sspx_pkginfo_alloc(&pkg, 1);
-        ENSURE(info, SSPX_ERR_NO_MEMORY);
-        if (attr == SECPKG_ATTR_PACKAGE_INFO) {
-            ((SecPkgContext_PackageInfoA *)buf)->PackageInfo = info;
-        } else {
-            ((SecPkgContext_NegotiationInfoA *)buf)->PackageInfo = info;
-            ((SecPkgContext_NegotiationInfoA *)buf)->NegotiationState =
-                c->state == NEGO_S_DONE ? SECPKG_NEGOTIATION_COMPLETE
-                                        : SECPKG_NEGOTIATION_IN_PROGRESS;
-        }
-        return SEC_E_OK;
+        return sspx_answer_package_info(c->sub ? c->sub->pkg : ctx->pkg, attr,
+                                        c->state == NEGO_S_DONE, buf);
     }
     if (attr == SECPKG_ATTR_SIZES) {
         SecPkgContext_Sizes *s = buf;

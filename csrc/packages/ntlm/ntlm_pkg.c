@@ -237,26 +237,11 @@ static sspx_status ntlm_session_key(sspx_ctx *ctx, const uint8_t **key, size_t *
 
 static sspx_status ntlm_query(sspx_ctx *ctx, uint32_t attr, void *buf)
 {
-    ntlm_ctx *c = ctx->state;
     const ntlm_cred *cr = ctx->cred->state;
-    if (attr == SECPKG_ATTR_NATIVE_NAMES) {
-        SecPkgContext_NativeNamesA *n = buf;
-        const char *server = ctx->server ? cr->nb_computer.utf8 : (ctx->target ? ctx->target : "");
-        const char *client = ctx->client_name ? ctx->client_name : "";
-        size_t a = strlen(client) + 1, b = strlen(server) + 1;
-        n->sClientName = sspx_ctxbuf_alloc(a);
-        n->sServerName = sspx_ctxbuf_alloc(b);
-        if (!n->sClientName || !n->sServerName) {
-            (void)sspx_ctxbuf_free(n->sClientName);
-            (void)sspx_ctxbuf_free(n->sServerName);
-            n->sClientName = n->sServerName = NULL;
-            BAIL(SSPX_ERR_NO_MEMORY);
-        }
-        memcpy(n->sClientName, client, a);
-        memcpy(n->sServerName, server, b);
-        return SEC_E_OK;
-    }
-    (void)c;
+    if (attr == SECPKG_ATTR_NATIVE_NAMES)
+        return sspx_answer_native_names(
+            ctx->client_name ? ctx->client_name : "",
+            ctx->server ? cr->nb_computer.utf8 : (ctx->target ? ctx->target : ""), buf);
     BAIL(SSPX_ERR_UNSUPPORTED_ATTR);
 }
 
