@@ -723,6 +723,39 @@ local function ntlm_type(token)
   return string.unpack("<I4", token, 9)
 end
 
+-- A fresh server context for a handshake that (re)starts on this connection:
+-- ctx, or nil after answering 500 (the second result: keep the connection).
+function Gateway:fresh_context(conn, req, keep)
+  if conn.ctx then conn.ctx:close(); conn.ctx = nil end
+  conn.user, conn.user_logged = nil, nil
+  local ctx, msg = self.cred:server_context()
+  if not ctx then
+    self:log("error", "server_context: %s", tostring(msg))
+    if not self:skip_body(conn, req) then keep = false end
+    self:respond(conn, 500, nil, nil, not keep)
+  end
+  return ctx, keep
+end
+
+-- The handshake continues: the context stays with this connection (it cannot
+-- without keep-alive: refused with `no_keepalive`) and the client gets 401
+-- with our token.
+function Gateway:continue_handshake(conn, req, keep, ctx, scheme, out, no_keepalive)
+  if not keep then
+    ctx:close()
+    return self:deny(conn, req, keep, no_keepalive)
+  end
+  conn.ctx, conn.ctx_scheme, conn.ctx_started = ctx, scheme, now()
+  self:debug_token(conn, "-> " .. scheme, out)
+  if not self:skip_body(conn, req) then
+    conn.ctx:close(); conn.ctx = nil
+    keep = false
+  end
+  self:respond(conn, 401, { "WWW-Authenticate: " .. scheme .. " " .. mime.b64(out) },
+    "authentication continues\n", not keep)
+  return keep
+end
+
 function Gateway:auth_leg(conn, req, keep, scheme, token)
   local mtype = ntlm_type(token)
   self:debug_token(conn, "<- " .. scheme, token)
@@ -734,34 +767,16 @@ function Gateway:auth_leg(conn, req, keep, scheme, token)
   end
   if mtype == 1 then
     -- a NEGOTIATE (re)starts the handshake on this connection
-    if conn.ctx then conn.ctx:close(); conn.ctx = nil end
-    conn.user, conn.user_logged = nil, nil
-    local ctx, msg = self.cred:server_context()
-    if not ctx then
-      self:log("error", "server_context: %s", tostring(msg))
-      if not self:skip_body(conn, req) then keep = false end
-      self:respond(conn, 500, nil, nil, not keep)
-      return keep
-    end
+    local ctx
+    ctx, keep = self:fresh_context(conn, req, keep)
+    if not ctx then return keep end
     local out, state, name = ctx:step(token)
     if not out or state ~= "continue" then
       ctx:close()
       return self:deny(conn, req, keep, "NEGOTIATE refused: " .. tostring(state or name))
     end
-    if not keep then
-      -- the handshake is bound to the connection: without keep-alive it cannot finish
-      ctx:close()
-      return self:deny(conn, req, keep, "NTLM needs a keep-alive connection")
-    end
-    conn.ctx, conn.ctx_scheme, conn.ctx_started = ctx, scheme, now()
-    self:debug_token(conn, "-> " .. scheme, out)
-    if not self:skip_body(conn, req) then
-      conn.ctx:close(); conn.ctx = nil
-      keep = false
-    end
-    self:respond(conn, 401, { "WWW-Authenticate: " .. scheme .. " " .. mime.b64(out) },
-      "authentication continues\n", not keep)
-    return keep
+    return self:continue_handshake(conn, req, keep, ctx, scheme, out,
+      "NTLM needs a keep-alive connection")
   end
   -- AUTHENTICATE (or anything else): only on this connection's own pending context
   local ctx = conn.ctx
@@ -799,16 +814,8 @@ end
 function Gateway:spnego_leg(conn, req, keep, scheme, token)
   local ctx
   if token:byte(1) == 0x60 then
-    if conn.ctx then conn.ctx:close(); conn.ctx = nil end
-    conn.user, conn.user_logged = nil, nil
-    local msg
-    ctx, msg = self.cred:server_context()
-    if not ctx then
-      self:log("error", "server_context: %s", tostring(msg))
-      if not self:skip_body(conn, req) then keep = false end
-      self:respond(conn, 500, nil, nil, not keep)
-      return keep
-    end
+    ctx, keep = self:fresh_context(conn, req, keep)
+    if not ctx then return keep end
   else
     ctx = conn.ctx
     if not ctx or conn.ctx_scheme ~= scheme then
@@ -822,19 +829,8 @@ function Gateway:spnego_leg(conn, req, keep, scheme, token)
     return self:deny(conn, req, keep, fmt("%s (%s)", tostring(status or state), tostring(state)))
   end
   if state == "continue" then
-    if not keep then
-      ctx:close()
-      return self:deny(conn, req, keep, "the handshake needs a keep-alive connection")
-    end
-    conn.ctx, conn.ctx_scheme, conn.ctx_started = ctx, scheme, now()
-    self:debug_token(conn, "-> " .. scheme, out)
-    if not self:skip_body(conn, req) then
-      conn.ctx:close(); conn.ctx = nil
-      keep = false
-    end
-    self:respond(conn, 401, { "WWW-Authenticate: " .. scheme .. " " .. mime.b64(out) },
-      "authentication continues\n", not keep)
-    return keep
+    return self:continue_handshake(conn, req, keep, ctx, scheme, out,
+      "the handshake needs a keep-alive connection")
   end
   local name = ctx:client_name()
   ctx:close()
